@@ -1,0 +1,3 @@
+//! # flink-client
+//!
+//! The flink-rs command line: run, run-application, list, cancel, info; REST client of the JobManager.

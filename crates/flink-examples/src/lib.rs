@@ -1,0 +1,3 @@
+//! # flink-examples
+//!
+//! Built-in example programs: wordcount, event-time windows, socket window word count, Nexmark.

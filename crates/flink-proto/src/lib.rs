@@ -1,0 +1,3 @@
+//! # flink-proto
+//!
+//! Internal gRPC protocol between the JobManager and TaskManagers (tonic/prost).

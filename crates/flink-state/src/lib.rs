@@ -1,0 +1,3 @@
+//! # flink-state
+//!
+//! Keyed state backend (heap), partitioned by key groups, with snapshot and restore.

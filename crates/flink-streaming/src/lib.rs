@@ -1,0 +1,3 @@
+//! # flink-streaming
+//!
+//! The DataStream API, operators, windows and timers, operator chaining and the stream task that runs a chain.

@@ -1,0 +1,3 @@
+//! # hadoop-proto
+//!
+//! Hadoop common and YARN protocol messages (prost), with Hadoop's field numbers.

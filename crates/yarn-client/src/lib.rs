@@ -1,0 +1,3 @@
+//! # yarn-client
+//!
+//! YARN protocol clients: ApplicationClientProtocol, ApplicationMasterProtocol and ContainerManagementProtocol.

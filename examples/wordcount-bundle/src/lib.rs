@@ -1,0 +1,3 @@
+//! # wordcount-bundle
+//!
+//! An example user job bundle: a Rust program against the flink-rs API.

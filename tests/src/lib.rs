@@ -1,0 +1,3 @@
+//! # flink-it
+//!
+//! Integration tests: local and standalone clusters, the real Hadoop mini cluster, ZooKeeper.
