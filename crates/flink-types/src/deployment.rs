@@ -50,6 +50,12 @@ pub struct ResultPartitionDescriptor {
     pub partition: ResultPartitionId,
     /// Stream node whose output feeds this partition.
     pub source_node: u32,
+    /// Stream node (in the consumer vertex) that consumes this partition
+    /// (the job edge's `target_node`); identifies the stream edge, e.g. to
+    /// find the key selector of a HASH edge.
+    pub target_node: u32,
+    /// Logical input of the consumer (the job edge's `target_input`).
+    pub target_input: u32,
     /// Partitioning.
     pub ship_strategy: ShipStrategy,
     /// Consumer parallelism.
