@@ -1,3 +1,36 @@
 //! # flink-streaming
 //!
-//! The DataStream API, operators, windows and timers, operator chaining and the stream task that runs a chain.
+//! The DataStream API and the stream-task runtime of flink-rs.
+//!
+//! * [`api`]: `StreamExecutionEnvironment`, `DataStream`, `KeyedStream` —
+//!   what a user program calls. Every call adds a node to a [`graph::StreamGraph`].
+//! * [`graph`]: the stream graph, operator chaining and translation into the
+//!   serializable `JobGraph` that the JobManager schedules.
+//! * [`operators`]: built-in operators, sources and sinks.
+//! * [`runtime`]: the typed operator chain ([`runtime::output::Output`]),
+//!   element encoding, watermarks, and the stream task that runs one subtask
+//!   on its own thread ([`runtime::task::StreamTaskSpawner`] implements the
+//!   TaskManager's `TaskSpawner`).
+//! * [`registry`]: programs by name; TaskManagers rebuild a job's closures by
+//!   running the same program again.
+//!
+//! Records move between chained operators by direct (virtual) calls, with no
+//! serialization; across a chain boundary they are bincode-encoded into
+//! network buffers ([`element`]).
+
+pub mod api;
+pub mod element;
+pub mod graph;
+pub mod operators;
+pub mod registry;
+pub mod runtime;
+
+pub use api::{Data, DataStream, DataStreamSink, KeyedStream, StreamExecutionEnvironment};
+pub use operators::basic::Collector;
+pub use operators::sinks::take_collected;
+pub use operators::watermarks::WatermarkStrategy;
+pub use registry::{ProgramError, ProgramFn, ProgramRegistry};
+pub use runtime::chain::Either;
+pub use runtime::operator::{RuntimeContext, StreamOperator};
+pub use runtime::output::{OpResult, OperatorError, Output};
+pub use runtime::source::{Source, SourceOutput, SourceStatus};

@@ -1,0 +1,7 @@
+//! Built-in operators, sources and sinks.
+
+pub mod basic;
+pub mod keyed;
+pub mod sinks;
+pub mod sources;
+pub mod watermarks;

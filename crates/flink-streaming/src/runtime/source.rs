@@ -1,0 +1,65 @@
+//! Sources: pull-based, so the task loop can interleave checkpoint
+//! barriers, timers, flushing and cancellation between batches.
+
+use crate::runtime::operator::RuntimeContext;
+use crate::runtime::output::{OpResult, OperatorError, Output};
+
+/// What a source reports after a poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// More records are ready; poll again soon.
+    MoreAvailable,
+    /// Nothing right now (e.g. rate limit, socket idle); the task waits a little.
+    NothingAvailable,
+    /// The (bounded) input is exhausted.
+    Finished,
+}
+
+/// Where a source emits records.
+pub struct SourceOutput<'a, T> {
+    out: &'a mut dyn Output<T>,
+}
+
+impl<'a, T> SourceOutput<'a, T> {
+    /// Wraps a chain input.
+    pub fn new(out: &'a mut dyn Output<T>) -> Self {
+        Self { out }
+    }
+    /// Emits a record without timestamp.
+    #[inline]
+    pub fn collect(&mut self, value: T) -> OpResult {
+        self.out.record(value, None)
+    }
+    /// Emits a record with an event timestamp.
+    #[inline]
+    pub fn collect_with_timestamp(&mut self, value: T, ts: i64) -> OpResult {
+        self.out.record(value, Some(ts))
+    }
+    /// Emits a watermark (sources that generate their own).
+    pub fn emit_watermark(&mut self, wm: i64) -> OpResult {
+        self.out.watermark(wm)
+    }
+}
+
+/// A source function (Flink `Source`/`SourceFunction`), one instance per subtask.
+pub trait Source<T>: Send {
+    /// Called once before polling, after `restore_state`.
+    fn open(&mut self, _ctx: &RuntimeContext) -> OpResult {
+        Ok(())
+    }
+    /// Emits a bounded batch of records (a few hundred to a few thousand) and says what comes next.
+    fn poll_next(
+        &mut self,
+        out: &mut SourceOutput<'_, T>,
+    ) -> Result<SourceStatus, Box<OperatorError>>;
+    /// The source's position for a checkpoint (replayable sources).
+    fn snapshot_state(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Restores a position from a checkpoint.
+    fn restore_state(&mut self, _state: &[u8]) -> OpResult {
+        Ok(())
+    }
+    /// A checkpoint completed.
+    fn checkpoint_complete(&mut self, _id: u64) {}
+}

@@ -1,0 +1,175 @@
+//! Runs a program's job graph directly on stream tasks in this process
+//! (one NetworkEnvironment, no JobManager), to test the data plane alone.
+
+use flink_network::{NetworkConfig, NetworkEnvironment};
+use flink_streaming::ProgramRegistry;
+use flink_streaming::registry::settings_from_config;
+use flink_streaming::runtime::task::{StreamTaskSettings, StreamTaskSpawner};
+use flink_types::*;
+use std::collections::BTreeMap;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+struct Events(mpsc::Sender<(ExecutionAttemptId, ExecutionState, Option<TaskFailure>)>);
+
+impl TaskEvents for Events {
+    fn state_changed(&self, a: ExecutionAttemptId, s: ExecutionState, f: Option<TaskFailure>) {
+        let _ = self.0.send((a, s, f));
+    }
+    fn checkpoint_acknowledged(&self, _: ExecutionAttemptId, _: u64, _: TaskStateSnapshot) {}
+    fn checkpoint_declined(&self, _: ExecutionAttemptId, _: u64, _: String) {}
+}
+
+/// Builds the TDDs of a job where every subtask runs at `location`.
+fn tdds(g: &JobGraph, location: &TaskManagerLocation) -> Vec<TaskDeploymentDescriptor> {
+    let mut out = Vec::new();
+    for v in &g.vertices {
+        for s in 0..v.parallelism {
+            let att = |vx: JobVertexId, st: u32| ExecutionAttemptId {
+                job_id: g.job_id,
+                vertex: vx,
+                subtask: st,
+                attempt: 0,
+            };
+            let inputs = g
+                .inputs_of(v.id)
+                .map(|(ei, e)| {
+                    let pp = g.vertex(e.source).unwrap().parallelism;
+                    let channels = (0..pp)
+                        .filter(|&ps| e.ship_strategy.connects(ps, pp, s, v.parallelism))
+                        .map(|ps| InputChannelDescriptor {
+                            partition: ResultPartitionId {
+                                producer: att(e.source, ps),
+                                edge: ei,
+                            },
+                            subpartition: e
+                                .ship_strategy
+                                .targets(ps, pp, v.parallelism)
+                                .iter()
+                                .position(|&c| c == s)
+                                .unwrap() as u32,
+                            producer_location: location.clone(),
+                        })
+                        .collect();
+                    InputGateDescriptor {
+                        edge: ei,
+                        target_input: e.target_input,
+                        target_node: e.target_node,
+                        channels,
+                    }
+                })
+                .collect();
+            let outputs = g
+                .outputs_of(v.id)
+                .map(|(ei, e)| {
+                    let c = g.vertex(e.target).unwrap();
+                    ResultPartitionDescriptor {
+                        partition: ResultPartitionId {
+                            producer: att(v.id, s),
+                            edge: ei,
+                        },
+                        source_node: e.source_node,
+                        target_node: e.target_node,
+                        target_input: e.target_input,
+                        ship_strategy: e.ship_strategy,
+                        num_consumers: c.parallelism,
+                        consumer_subtasks: e.ship_strategy.targets(s, v.parallelism, c.parallelism),
+                        consumer_max_parallelism: c.max_parallelism,
+                    }
+                })
+                .collect();
+            out.push(TaskDeploymentDescriptor {
+                job_id: g.job_id,
+                job_name: g.name.clone(),
+                program: g.program.clone(),
+                runtime_mode: g.runtime_mode,
+                attempt: att(v.id, s),
+                allocation_id: AllocationId::generate(),
+                vertex_name: v.name.clone(),
+                chained_nodes: v.operators.iter().map(|o| o.stream_node).collect(),
+                parallelism: v.parallelism,
+                max_parallelism: v.max_parallelism,
+                inputs,
+                outputs,
+                restore: None,
+                config: g.config.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Runs `program` with `args` and `parallelism`; returns the job graph or the first task failure.
+pub fn run(
+    registry: ProgramRegistry,
+    program: &str,
+    args: &[&str],
+    parallelism: u32,
+) -> Result<JobGraph, TaskFailure> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let net = rt
+        .block_on(NetworkEnvironment::start(
+            "127.0.0.1",
+            0,
+            "127.0.0.1",
+            NetworkConfig::default(),
+        ))
+        .unwrap();
+    let mut config = BTreeMap::new();
+    config.insert("parallelism.default".to_string(), parallelism.to_string());
+    let program = ProgramRef {
+        name: program.into(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        bundle: None,
+    };
+    let graph = registry
+        .build_graph(&program, settings_from_config(&config, "test"))
+        .unwrap();
+    let job = graph.to_job_graph(JobId::generate(), program).unwrap();
+    let location = TaskManagerLocation {
+        resource_id: ResourceId("tm".into()),
+        rpc_address: "-".into(),
+        data_address: net.data_address(),
+    };
+    let spawner = StreamTaskSpawner::new(
+        Arc::new(registry),
+        net.clone(),
+        StreamTaskSettings::default(),
+    );
+    let (tx, rx) = mpsc::channel();
+    let events: Arc<dyn TaskEvents> = Arc::new(Events(tx));
+    let all = tdds(&job, &location);
+    let n = all.len();
+    let mut controls = Vec::new();
+    for tdd in all {
+        controls.push(flink_types::TaskSpawner::spawn(
+            &spawner,
+            tdd,
+            events.clone(),
+        )?);
+    }
+    let mut done = 0;
+    let mut failure = None;
+    while done < n {
+        let (_, state, f) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("job did not finish within 60 s");
+        if state.is_terminal() {
+            done += 1;
+            if state == ExecutionState::Failed && failure.is_none() {
+                failure = f;
+                for c in &controls {
+                    c.cancel();
+                }
+            }
+        }
+    }
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(job),
+    }
+}
