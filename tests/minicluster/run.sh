@@ -38,11 +38,12 @@ if [[ -z "$work_dir" ]]; then
   rm -rf "$work_dir"
   args+=(--work-dir "$work_dir")
 fi
-mkdir -p "$work_dir"
+mkdir -p "$work_dir/jvm-tmp"
 work_dir="$(cd "$work_dir" && pwd)"
 cd "$work_dir" # MiniYARNCluster keeps its NodeManager dirs under ./target
 
 exec java @"$here/jvm.options" \
   -Dminicluster.log.file="$work_dir/minicluster.log" \
+  -Djava.io.tmpdir="$work_dir/jvm-tmp" \
   -cp "$here/target/classes:$(cat "$here/target/classpath.txt")" \
   org.flinkrs.minicluster.Main "${args[@]}"
