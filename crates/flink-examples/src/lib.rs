@@ -1,3 +1,25 @@
 //! # flink-examples
 //!
-//! Built-in example programs: wordcount, event-time windows, socket window word count, Nexmark.
+//! The example programs built into flink-rs, run as `example:<name>`:
+//!
+//! | name | what it does |
+//! |---|---|
+//! | `example:wordcount` | counts words of `--input` (or a bundled text) into `--output` |
+//! | `example:windowed` | event-time tumbling windows over out-of-order generated events |
+//! | `example:socket-window-wordcount` | word counts per 5 s processing-time window over `--hostname`/`--port` |
+//!
+//! Each is an ordinary program against the public DataStream API, the same
+//! way a user writes a job bundle.
+
+pub mod wordcount;
+
+use flink_streaming::ProgramRegistry;
+
+/// Registers every built-in example under `example:<name>`.
+pub fn register_examples(registry: &mut ProgramRegistry) {
+    registry.register(
+        "example:wordcount",
+        "counts words of --input (default: a bundled text) into --output (default: print)",
+        wordcount::wordcount,
+    );
+}

@@ -1,3 +1,0 @@
-//! # wordcount-bundle
-//!
-//! An example user job bundle: a Rust program against the flink-rs API.
