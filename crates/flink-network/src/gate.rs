@@ -429,6 +429,7 @@ impl InputGate {
                         inner.floating_pool += 1;
                         None
                     } else {
+                        r.outstanding += 1;
                         Some((r.conn.clone(), r.receiver, 1))
                     };
                     if !r.queue.is_empty() || r.eop {

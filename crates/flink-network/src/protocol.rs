@@ -390,7 +390,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 }
                 let missing = 4 + len - self.buf.len();
                 if self.buf.capacity() - self.buf.len() < missing.min(READ_CHUNK) {
-                    self.buf.reserve(missing.min(READ_CHUNK).max(4096));
+                    self.buf.reserve(missing.clamp(4096, READ_CHUNK));
                 }
             }
             if !self.fill().await? {

@@ -138,11 +138,8 @@ impl Connection {
                 },
                 Some(r) = avail_rx.recv() => self.mark_avail(r),
             }
-            loop {
-                match ctl_rx.try_recv() {
-                    Ok(c) => self.on_control(c)?,
-                    Err(_) => break,
-                }
+            while let Ok(c) = ctl_rx.try_recv() {
+                self.on_control(c)?;
             }
             while let Ok(r) = avail_rx.try_recv() {
                 self.mark_avail(r);
