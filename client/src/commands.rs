@@ -67,6 +67,26 @@ impl ClusterLauncher for NoLauncher {
     }
 }
 
+/// Runs a client command (`run`, `list`, `cancel`, `info`) and returns
+/// `Ok(true)`; returns `Ok(false)` for the role commands (`jobmanager`,
+/// `taskmanager`), which the binary starts itself.
+pub async fn execute(
+    command: &crate::cli::Command,
+    loader: &dyn ProgramLoader,
+    launcher: &dyn ClusterLauncher,
+    out: &mut (dyn Write + Send),
+) -> Result<bool, ClientError> {
+    use crate::cli::Command;
+    match command {
+        Command::Run(a) => run(a, loader, launcher, out).await?,
+        Command::List(a) => list(a, out).await?,
+        Command::Cancel(a) => cancel(a, out).await?,
+        Command::Info(a) => info(a, loader, out)?,
+        Command::Jobmanager(_) | Command::Taskmanager(_) => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// How often attached mode polls the job status.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
 
