@@ -1,3 +1,17 @@
 //! # flink-yarn-am
 //!
-//! The YARN ApplicationMaster: AMRM loop, NodeManager container starts, YARN resource driver for the JobManager.
+//! The YARN ApplicationMaster side of flink-rs.
+//!
+//! * [`driver`]: reusable AM machinery over `yarn-client`: [`driver::RequestTracker`]
+//!   (outstanding asks sent only on change, allocation matching, surplus release),
+//!   [`driver::YarnAmDriver`] (register, heartbeat with RESYNC / SHUTDOWN handling, container
+//!   launch with the node's NMToken, unregister).
+//! * [`shell`]: [`shell::run_shell_application_master`], a minimal AM that runs one shell
+//!   command in N containers (the end-to-end proof of the native YARN path; exposed as the
+//!   `yarn-shell-am` binary and, once wired, `flink-rs yarn-shell-am`).
+
+pub mod driver;
+pub mod shell;
+
+pub use driver::{AmError, ContainerSpec, RequestTracker, YarnAmDriver};
+pub use shell::{ShellAmOptions, ShellAmOutcome, run_shell_application_master};

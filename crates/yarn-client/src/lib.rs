@@ -29,4 +29,4 @@ pub use app_client::ApplicationClient;
 pub use error::{Result, YarnError};
 pub use hadoop_proto::yarn as proto;
 pub use nm::NmClient;
-pub use resources::local_resource;
+pub use resources::{escape_env_value, local_resource};

@@ -101,3 +101,32 @@ mod tests {
         );
     }
 }
+
+/// Escapes a value for a container environment variable. The NodeManager writes each
+/// variable into `launch_container.sh` as `export KEY="VALUE"` without escaping, so `"`, `$`,
+/// `` ` `` and `\` must be escaped by whoever builds the launch context for the value to
+/// arrive unchanged.
+pub fn escape_env_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '"' | '$' | '`' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_env_value;
+
+    #[test]
+    fn escapes_double_quote_specials() {
+        assert_eq!(
+            escape_env_value(r#"a "b" $C `d` \e"#),
+            r#"a \"b\" \$C \`d\` \\e"#
+        );
+        assert_eq!(escape_env_value("plain & simple"), "plain & simple");
+    }
+}
