@@ -70,6 +70,7 @@ pub(crate) struct Channel {
 
 struct GateInner {
     channels: Vec<Channel>,
+    waker: Option<GateWaker>,
     available: VecDeque<usize>,
     blocked_pending: Vec<usize>,
     finished: usize,
@@ -130,6 +131,7 @@ impl GateShared {
         GateShared {
             inner: Mutex::new(GateInner {
                 channels,
+                waker: None,
                 available: VecDeque::new(),
                 blocked_pending: Vec::new(),
                 finished: 0,
@@ -156,6 +158,9 @@ impl GateShared {
         if g.waiting {
             self.cv.notify_one();
         }
+        if let Some(w) = &g.waker {
+            w.wake();
+        }
     }
 
     /// Something became readable on `channel`.
@@ -172,6 +177,9 @@ impl GateShared {
             g.error = Some(err);
         }
         self.cv.notify_all();
+        if let Some(w) = &g.waker {
+            w.wake();
+        }
     }
 
     /// Fails the gate if `channel` has not finished yet.
@@ -189,6 +197,9 @@ impl GateShared {
         let mut g = self.inner.lock();
         g.cancelled = true;
         self.cv.notify_all();
+        if let Some(w) = &g.waker {
+            w.wake();
+        }
     }
 
     pub(crate) fn spec(&self, channel: usize) -> Option<InputChannelSpec> {
@@ -288,6 +299,79 @@ impl GateShared {
         r.eop = true;
         self.mark_available(&mut g, channel);
         Ok(())
+    }
+}
+
+/// Lets one task thread wait on several [`InputGate`]s at once (two-input
+/// operators, unions of gates).
+///
+/// ```no_run
+/// # fn demo(mut gates: Vec<flink_network::InputGate>) -> Result<(), flink_network::NetworkError> {
+/// use flink_network::{GateEvent, GateWaker};
+/// let waker = GateWaker::new();
+/// for g in gates.iter_mut() {
+///     g.set_waker(waker.clone());
+/// }
+/// loop {
+///     let epoch = waker.epoch(); // read BEFORE polling, so no wake-up is lost
+///     let mut got_any = false;
+///     for g in gates.iter_mut() {
+///         if let GateEvent::Buffer { data, .. } = g.poll()? {
+///             got_any = true;
+///             let _ = data; // process
+///         }
+///     }
+///     if !got_any {
+///         waker.wait(epoch, Some(std::time::Duration::from_millis(100)));
+///     }
+/// #   break;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Default)]
+pub struct GateWaker {
+    inner: Arc<(Mutex<u64>, Condvar)>,
+}
+
+impl GateWaker {
+    /// A new waker, not yet attached to any gate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current wake-up count; pass it to [`Self::wait`].
+    pub fn epoch(&self) -> u64 {
+        *self.inner.0.lock()
+    }
+
+    /// Blocks until some gate was woken after `epoch` was read, or until
+    /// `timeout`. Returns whether a wake-up happened.
+    pub fn wait(&self, epoch: u64, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut n = self.inner.0.lock();
+        while *n == epoch {
+            match deadline {
+                Some(d) => {
+                    if self.inner.1.wait_until(&mut n, d).timed_out() {
+                        return *n != epoch;
+                    }
+                }
+                None => self.inner.1.wait(&mut n),
+            }
+        }
+        true
+    }
+
+    pub(crate) fn wake(&self) {
+        let mut n = self.inner.0.lock();
+        *n = n.wrapping_add(1);
+        self.inner.1.notify_all();
+    }
+}
+
+impl std::fmt::Debug for GateWaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GateWaker(epoch {})", self.epoch())
     }
 }
 
@@ -476,6 +560,17 @@ impl InputGate {
         }
         let pending = std::mem::take(&mut g.blocked_pending);
         g.available.extend(pending);
+    }
+
+    /// Registers a [`GateWaker`] that is woken whenever this gate gets
+    /// something to return (data, end of a channel, an error, cancel). Use
+    /// one waker for all gates of a multi-input task.
+    pub fn set_waker(&mut self, waker: GateWaker) {
+        let mut g = self.shared.inner.lock();
+        if !g.available.is_empty() || g.error.is_some() || g.cancelled {
+            waker.wake();
+        }
+        g.waker = Some(waker);
     }
 
     /// Makes a blocked or later `next_timeout` return `Cancelled`.

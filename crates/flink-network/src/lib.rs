@@ -57,7 +57,7 @@ mod server;
 pub use config::NetworkConfig;
 pub use env::{NetworkEnvironment, NetworkStats};
 pub use error::NetworkError;
-pub use gate::{GateEvent, InputGate};
+pub use gate::{GateEvent, GateWaker, InputGate};
 pub use partition::ResultPartitionWriter;
 
 use flink_types::ResultPartitionId;

@@ -3,14 +3,14 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use flink_network::{
-    GateEvent, InputChannelSpec, InputGate, NetworkConfig, NetworkEnvironment, NetworkError,
-    ResultPartitionWriter,
+    GateEvent, GateWaker, InputChannelSpec, InputGate, NetworkConfig, NetworkEnvironment,
+    NetworkError, ResultPartitionWriter,
 };
 use flink_types::{ExecutionAttemptId, JobId, JobVertexId, ResultPartitionId};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 const LONG: Option<Duration> = Some(Duration::from_secs(20));
@@ -627,5 +627,51 @@ fn fairness_across_channels() {
     }
     let zeros = order.iter().filter(|c| **c == 0).count();
     assert_eq!(zeros, 4, "round robin expected, got {order:?}");
-    let _ = AtomicU64::new(0);
+}
+
+#[test]
+fn gate_waker_wakes_on_any_gate() {
+    let rt = runtime();
+    let a = start(&rt, NetworkConfig::default());
+    let b = start(&rt, NetworkConfig::default());
+    let job = JobId::generate();
+    let (p0, p1) = (pid(job, 1, 0), pid(job, 1, 1));
+    let w0 = a.create_result_partition(p0, 1).unwrap();
+    let w1 = b.create_result_partition(p1, 1).unwrap();
+    // Gate 0 local, gate 1 remote.
+    let mut gates = vec![
+        a.create_input_gate(vec![spec(p0, 0, &a)]).unwrap(),
+        a.create_input_gate(vec![spec(p1, 0, &b)]).unwrap(),
+    ];
+    let waker = GateWaker::new();
+    for g in gates.iter_mut() {
+        g.set_waker(waker.clone());
+    }
+    let epoch = waker.epoch();
+    assert!(
+        !waker.wait(epoch, Some(Duration::from_millis(50))),
+        "spurious wake-up"
+    );
+    let mut writers = [Some(w0), Some(w1)];
+    for which in [1usize, 0] {
+        let epoch = waker.epoch();
+        for g in gates.iter_mut() {
+            assert_eq!(g.poll().unwrap(), GateEvent::Timeout);
+        }
+        let mut w = writers[which].take().unwrap();
+        let buf = make_buffer(which as u32, 0);
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            w.write(0, buf).unwrap();
+            w
+        });
+        let t = Instant::now();
+        assert!(waker.wait(epoch, LONG), "no wake-up");
+        assert!(t.elapsed() < Duration::from_secs(5));
+        match gates[which].poll().unwrap() {
+            GateEvent::Buffer { data, .. } => check_buffer(&data, which as u32, 0),
+            other => panic!("gate {which}: {other:?}"),
+        }
+        writers[which] = Some(writer.join().unwrap());
+    }
 }
