@@ -639,7 +639,7 @@ fn gate_waker_wakes_on_any_gate() {
     let w0 = a.create_result_partition(p0, 1).unwrap();
     let w1 = b.create_result_partition(p1, 1).unwrap();
     // Gate 0 local, gate 1 remote.
-    let mut gates = vec![
+    let mut gates = [
         a.create_input_gate(vec![spec(p0, 0, &a)]).unwrap(),
         a.create_input_gate(vec![spec(p1, 0, &b)]).unwrap(),
     ];
