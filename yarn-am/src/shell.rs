@@ -139,7 +139,7 @@ async fn run_loop(
         let progress = finished as f32 / opts.containers as f32;
         let hb = driver.heartbeat(progress).await?;
         for c in hb.allocated {
-            let Some(cid) = c.id.clone() else { continue };
+            let Some(cid) = c.id else { continue };
             let name = ids::format_container_id(&cid);
             let ctx = ContainerLaunchContextProto {
                 environment: env.clone(),

@@ -144,7 +144,7 @@ async fn submit(e: &Env, name: &str, command: &str) -> Submitted {
         ..Default::default()
     };
     let ctx = ApplicationSubmissionContextProto {
-        application_id: Some(app_id.clone()),
+        application_id: Some(app_id),
         application_name: Some(format!("flink-rs-{name}")),
         queue: Some("default".into()),
         am_container_spec: Some(am_spec),

@@ -678,10 +678,10 @@ async fn sasl_handshake(
                 .await?;
             }
             SaslState::Success => {
-                if !mech.is_complete() {
-                    if let Some(tok) = &msg.token {
-                        mech.evaluate(tok).map_err(|e| RpcError::sasl(address, e))?;
-                    }
+                if !mech.is_complete()
+                    && let Some(tok) = &msg.token
+                {
+                    mech.evaluate(tok).map_err(|e| RpcError::sasl(address, e))?;
                 }
                 if !mech.is_complete() {
                     return Err(RpcError::sasl(

@@ -48,7 +48,6 @@ impl AmEnvironment {
         let container_id = parse_container_id(&need("CONTAINER_ID")?)?;
         let attempt_id = container_id
             .app_attempt_id
-            .clone()
             .ok_or_else(|| YarnError::Environment("CONTAINER_ID has no attempt id".into()))?;
         let port = |k: &str| get(k).and_then(|v| v.parse::<u16>().ok());
         let dirs = |k: &str| {

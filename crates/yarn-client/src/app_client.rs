@@ -83,7 +83,7 @@ impl ApplicationClient {
             .call(
                 "getApplicationReport",
                 &GetApplicationReportRequestProto {
-                    application_id: Some(id.clone()),
+                    application_id: Some(*id),
                 },
             )
             .await?;
@@ -103,7 +103,7 @@ impl ApplicationClient {
             .call(
                 "forceKillApplication",
                 &KillApplicationRequestProto {
-                    application_id: Some(id.clone()),
+                    application_id: Some(*id),
                     diagnostics: diagnostics.map(String::from),
                 },
             )

@@ -12,7 +12,7 @@ pub fn format_application_id(id: &ApplicationIdProto) -> String {
 
 /// `appattempt_<ts>_<id:04>_<attempt:06>`.
 pub fn format_attempt_id(id: &ApplicationAttemptIdProto) -> String {
-    let app = id.application_id.clone().unwrap_or_default();
+    let app = id.application_id.unwrap_or_default();
     format!(
         "appattempt_{}_{:04}_{:06}",
         app.cluster_timestamp(),
@@ -23,12 +23,8 @@ pub fn format_attempt_id(id: &ApplicationAttemptIdProto) -> String {
 
 /// `container_[e<epoch>_]<ts>_<app:04>_<attempt:02>_<seq:06>`.
 pub fn format_container_id(id: &ContainerIdProto) -> String {
-    let attempt = id.app_attempt_id.clone().unwrap_or_default();
-    let app = attempt
-        .application_id
-        .clone()
-        .or_else(|| id.app_id.clone())
-        .unwrap_or_default();
+    let attempt = id.app_attempt_id.unwrap_or_default();
+    let app = attempt.application_id.or(id.app_id).unwrap_or_default();
     let raw = id.id();
     let epoch = raw >> 40;
     let seq = raw & 0xff_ffff_ffff;
@@ -111,7 +107,7 @@ pub fn parse_container_id(s: &str) -> Result<ContainerIdProto> {
         cluster_timestamp: Some(ts),
     };
     Ok(ContainerIdProto {
-        app_id: Some(app_id.clone()),
+        app_id: Some(app_id),
         app_attempt_id: Some(ApplicationAttemptIdProto {
             application_id: Some(app_id),
             attempt_id: Some(attempt),

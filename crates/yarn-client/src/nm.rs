@@ -84,7 +84,6 @@ impl NmClient {
         );
         let cid = container
             .id
-            .clone()
             .ok_or_else(|| YarnError::UnexpectedReply("container without id".into()))?;
         let req = StartContainersRequestProto {
             start_container_request: vec![StartContainerRequestProto {

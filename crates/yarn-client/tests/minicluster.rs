@@ -97,7 +97,7 @@ async fn unmanaged_am_runs_two_containers() {
     let app = c.new_application().await.unwrap();
     let app_id = app.application_id.unwrap();
     let ctx = ApplicationSubmissionContextProto {
-        application_id: Some(app_id.clone()),
+        application_id: Some(app_id),
         application_name: Some("yarn-client-unmanaged-am-test".into()),
         queue: Some("default".into()),
         am_container_spec: Some(ContainerLaunchContextProto::default()),
@@ -154,7 +154,7 @@ async fn unmanaged_am_runs_two_containers() {
         eprintln!("allocate round trip: {:?}", t0.elapsed());
         for container in resp.allocated_containers {
             if started.len() >= 2 {
-                release.push(container.id.clone().unwrap());
+                release.push(container.id.unwrap());
                 continue;
             }
             let node = node_address(container.node_id.as_ref().unwrap());
@@ -168,7 +168,7 @@ async fn unmanaged_am_runs_two_containers() {
             nm.start_container(&container, launch, &nm_token)
                 .await
                 .unwrap();
-            let cid = container.id.clone().unwrap();
+            let cid = container.id.unwrap();
             let st = nm
                 .container_statuses(&node, std::slice::from_ref(&cid), &nm_token)
                 .await

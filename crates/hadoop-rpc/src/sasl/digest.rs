@@ -463,7 +463,11 @@ fn des_key(k7: &[u8]) -> [u8; 8] {
     for (i, o) in out.iter_mut().enumerate() {
         let bits = ((v >> (49 - 7 * i)) & 0x7f) as u8;
         let b = bits << 1;
-        *o = if b.count_ones() % 2 == 0 { b | 1 } else { b };
+        *o = if b.count_ones().is_multiple_of(2) {
+            b | 1
+        } else {
+            b
+        };
     }
     out
 }
@@ -644,7 +648,7 @@ impl SecurityLayer for DigestLayer {
             }
             Some((_, dec)) => {
                 let bs = dec.block_size();
-                if body.len() % bs != 0 {
+                if !body.len().is_multiple_of(bs) {
                     return Err("encrypted message is not a whole number of blocks".into());
                 }
                 let mut plain = body.to_vec();
