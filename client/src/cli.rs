@@ -479,6 +479,30 @@ mod tests {
     }
 
     #[test]
+    fn role_args_load_the_config_dir_and_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.yaml"),
+            "taskmanager:\n  numberOfTaskSlots: 4\nrest.port: 9000\n",
+        )
+        .unwrap();
+        let d = dir.path().to_str().unwrap();
+        let cli = parse(&["taskmanager", "--configDir", d, "-D", "rest.port=9100"]).unwrap();
+        let Command::Taskmanager(role) = cli.command else {
+            panic!("not taskmanager")
+        };
+        let c = role.load_configuration().unwrap();
+        assert_eq!(c.get(&options::TASK_MANAGER_NUM_TASK_SLOTS).unwrap(), 4);
+        assert_eq!(c.get(&options::REST_PORT).unwrap(), 9100);
+        let missing = RoleArgs {
+            config_dir: Some(dir.path().join("nope")),
+            dynamic_properties: vec![],
+        };
+        let e = missing.load_configuration().unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+
+    #[test]
     fn host_port_forms() {
         assert_eq!(parse_host_port("h:1").unwrap(), ("h".into(), Some(1)));
         assert_eq!(

@@ -87,6 +87,9 @@ pub async fn execute(
     Ok(true)
 }
 
+/// How long attached mode waits for the execution result of a terminal job.
+pub const RESULT_WAIT: Duration = Duration::from_secs(60);
+
 /// How often attached mode polls the job status.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -218,11 +221,22 @@ pub async fn wait_for_job(
         }
         tokio::time::sleep(poll_interval).await;
     }
-    // The execution result may lag the status by a moment.
+    // The execution result may lag the status by a moment; wait a bounded time.
+    let deadline = std::time::Instant::now() + RESULT_WAIT;
     let result = loop {
         let r = client.job_result(job_id).await?;
         match (r.status.id, r.job_execution_result) {
             (QueueStatus::Completed, Some(res)) => break res,
+            _ if std::time::Instant::now() >= deadline => {
+                return Err(ClientError::InvalidResponse {
+                    what: format!("GET /jobs/{job_id}/execution-result"),
+                    url: client.url().to_string(),
+                    message: format!(
+                        "the job is terminal but its result was not available within {} s",
+                        RESULT_WAIT.as_secs()
+                    ),
+                });
+            }
             _ => tokio::time::sleep(poll_interval).await,
         }
     };
