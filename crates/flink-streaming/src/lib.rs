@@ -25,8 +25,20 @@ pub mod operators;
 pub mod registry;
 pub mod runtime;
 
+pub use api::windowing::{
+    AggregateFunction, EventTimeSessionWindows, ProcessWindowFunction,
+    ProcessingTimeSessionWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows,
+    TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WindowAssigner,
+    WindowContext, WindowedStream,
+};
 pub use api::{Data, DataStream, DataStreamSink, KeyedStream, StreamExecutionEnvironment};
+pub use flink_state::{
+    ListStateDescriptor, MapStateDescriptor, StateError, TimeDomain, ValueStateDescriptor,
+};
 pub use operators::basic::Collector;
+pub use operators::process::{
+    KeyedProcessContext, KeyedProcessFunction, ProcessContext, ProcessFunction, TimerService,
+};
 pub use operators::sinks::take_collected;
 pub use operators::watermarks::WatermarkStrategy;
 pub use registry::{ProgramError, ProgramFn, ProgramRegistry};

@@ -4,6 +4,8 @@
 //! time it runs (it is rebuilt in every TaskManager to obtain the operator
 //! closures), so it must not depend on wall-clock time or randomness.
 
+pub mod windowing;
+
 use crate::graph::{
     ChainingStrategy, ExecutionSettings, NodeKind, NodeOps, OneInputNodeOps, Partitioning,
     SourceNodeOps, StreamEdge, StreamGraph, StreamNode, TwoInputNodeOps, TypeOps,

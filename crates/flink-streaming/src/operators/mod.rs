@@ -2,6 +2,8 @@
 
 pub mod basic;
 pub mod keyed;
+pub mod process;
 pub mod sinks;
 pub mod sources;
 pub mod watermarks;
+pub mod window;

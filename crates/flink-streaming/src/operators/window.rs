@@ -1,0 +1,545 @@
+//! The window operator (Flink `WindowOperator` with the default triggers).
+//!
+//! Window contents live in a keyed state backend with the window as
+//! namespace, so they are snapshotted per key group like all keyed state.
+//! `reduce` and `aggregate` keep one accumulator per (key, window) and
+//! update it in place; `process` buffers the elements. A timer at
+//! `window.max_timestamp()` fires the window (event time: when the
+//! watermark reaches it; processing time: when the clock does), and a
+//! cleanup timer at `max_timestamp + allowed_lateness` drops its state.
+//! Timers are registered only when a window's state is created, so the
+//! per-element cost of a tumbling window is one hash-table probe.
+//!
+//! Session windows merge: the active sessions of a key are kept in a
+//! per-key list (under a reserved namespace); a new element's window
+//! `[ts, ts + gap)` absorbs every session it touches, and their
+//! accumulators are merged.
+
+use crate::api::Data;
+use crate::api::windowing::{
+    AggregateFunction, ProcessWindowFunction, TimeWindow, WindowAssigner, WindowContext,
+};
+use crate::element::CheckpointBarrier;
+use crate::operators::basic::Collector;
+use crate::operators::keyed::{Key, KeySelector};
+use crate::operators::process::{now_ms, restore_keyed_state, snapshot_keyed_state};
+use crate::runtime::operator::{RuntimeContext, StreamOperator};
+use crate::runtime::output::{OpResult, OperatorError, Output};
+use crate::runtime::snapshot::OperatorSnapshot;
+use flink_state::{
+    HeapKeyedStateBackend, InternalTimerService, StateValue, TimeDomain, ValueStateDescriptor,
+};
+use std::marker::PhantomData;
+
+/// Namespace under which the active sessions of a key are stored (never a real window).
+const SESSIONS_NAMESPACE: TimeWindow = TimeWindow::new(i64::MIN, i64::MIN);
+
+/// How a window accumulates elements and what it emits.
+pub trait WindowContents<K, T, O>: Send {
+    /// Per-window accumulator.
+    type Acc: StateValue;
+    /// An empty accumulator.
+    fn create(&mut self) -> Self::Acc;
+    /// Adds one element.
+    fn add(&mut self, acc: &mut Self::Acc, value: T);
+    /// Merges two accumulators (session windows).
+    fn merge(&mut self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
+    /// Emits the result of a window.
+    fn emit(
+        &mut self,
+        key: &K,
+        ctx: &WindowContext,
+        acc: &Self::Acc,
+        out: &mut Collector<'_, O>,
+    ) -> OpResult;
+}
+
+/// `reduce`: the accumulator is the reduced element.
+#[derive(Clone)]
+pub struct ReduceContents<F>(F);
+
+impl<F> ReduceContents<F> {
+    /// Contents reduced with `f`.
+    pub fn new(f: F) -> Self {
+        Self(f)
+    }
+}
+
+impl<K, T, F> WindowContents<K, T, T> for ReduceContents<F>
+where
+    T: Data,
+    F: FnMut(T, T) -> T + Send,
+{
+    type Acc = Option<T>;
+    fn create(&mut self) -> Option<T> {
+        None
+    }
+    #[inline]
+    fn add(&mut self, acc: &mut Option<T>, value: T) {
+        *acc = Some(match acc.take() {
+            Some(a) => (self.0)(a, value),
+            None => value,
+        });
+    }
+    fn merge(&mut self, a: Option<T>, b: Option<T>) -> Option<T> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some((self.0)(a, b)),
+            (a, b) => a.or(b),
+        }
+    }
+    fn emit(
+        &mut self,
+        _key: &K,
+        _ctx: &WindowContext,
+        acc: &Option<T>,
+        out: &mut Collector<'_, T>,
+    ) -> OpResult {
+        if let Some(v) = acc {
+            out.collect(v.clone());
+        }
+        Ok(())
+    }
+}
+
+/// `aggregate`: an [`AggregateFunction`] accumulator.
+pub struct AggregateContents<G, Acc> {
+    agg: G,
+    _acc: PhantomData<fn() -> Acc>,
+}
+
+impl<G: Clone, Acc> Clone for AggregateContents<G, Acc> {
+    fn clone(&self) -> Self {
+        Self {
+            agg: self.agg.clone(),
+            _acc: PhantomData,
+        }
+    }
+}
+
+impl<G, Acc> AggregateContents<G, Acc> {
+    /// Contents aggregated by `agg`.
+    pub fn new(agg: G) -> Self {
+        Self {
+            agg,
+            _acc: PhantomData,
+        }
+    }
+}
+
+impl<K, T, Acc, O, G> WindowContents<K, T, O> for AggregateContents<G, Acc>
+where
+    Acc: Data,
+    G: AggregateFunction<T, Acc, O>,
+{
+    type Acc = Acc;
+    fn create(&mut self) -> Acc {
+        self.agg.create_accumulator()
+    }
+    #[inline]
+    fn add(&mut self, acc: &mut Acc, value: T) {
+        self.agg.add(value, acc)
+    }
+    fn merge(&mut self, a: Acc, b: Acc) -> Acc {
+        self.agg.merge(a, b)
+    }
+    fn emit(
+        &mut self,
+        _key: &K,
+        _ctx: &WindowContext,
+        acc: &Acc,
+        out: &mut Collector<'_, O>,
+    ) -> OpResult {
+        out.collect(self.agg.get_result(acc));
+        Ok(())
+    }
+}
+
+/// `process`: all elements, evaluated by a [`ProcessWindowFunction`].
+#[derive(Clone)]
+pub struct ProcessContents<P>(P);
+
+impl<P> ProcessContents<P> {
+    /// Contents evaluated by `f`.
+    pub fn new(f: P) -> Self {
+        Self(f)
+    }
+}
+
+impl<K, T, O, P> WindowContents<K, T, O> for ProcessContents<P>
+where
+    T: Data,
+    P: ProcessWindowFunction<K, T, O>,
+{
+    type Acc = Vec<T>;
+    fn create(&mut self) -> Vec<T> {
+        Vec::new()
+    }
+    #[inline]
+    fn add(&mut self, acc: &mut Vec<T>, value: T) {
+        acc.push(value)
+    }
+    fn merge(&mut self, mut a: Vec<T>, b: Vec<T>) -> Vec<T> {
+        a.extend(b);
+        a
+    }
+    fn emit(
+        &mut self,
+        key: &K,
+        ctx: &WindowContext,
+        acc: &Vec<T>,
+        out: &mut Collector<'_, O>,
+    ) -> OpResult {
+        self.0.process(key, ctx, acc, out)
+    }
+}
+
+/// Windows per key with the default trigger of the assigner's time domain.
+pub struct WindowOperator<T, K, O, A, C: WindowContents<K, T, O>> {
+    key: KeySelector<T, K>,
+    assigner: A,
+    contents: C,
+    lateness: i64,
+    event_time: bool,
+    gap: Option<i64>,
+    state: HeapKeyedStateBackend<K, TimeWindow>,
+    timers: InternalTimerService<K, TimeWindow>,
+    acc: ValueStateDescriptor<C::Acc>,
+    sessions: ValueStateDescriptor<Vec<TimeWindow>>,
+    scratch: Vec<TimeWindow>,
+    uid: String,
+    name: String,
+    late_dropped: u64,
+    _o: PhantomData<fn() -> O>,
+}
+
+impl<T, K, O, A, C> WindowOperator<T, K, O, A, C>
+where
+    T: Data,
+    K: Key,
+    O: Data,
+    A: WindowAssigner,
+    C: WindowContents<K, T, O>,
+{
+    /// The operator of one subtask; `lateness` in ms.
+    pub fn new(
+        key: KeySelector<T, K>,
+        assigner: A,
+        contents: C,
+        lateness: i64,
+        ctx: &RuntimeContext,
+    ) -> Self {
+        let event_time = assigner.is_event_time();
+        Self {
+            key,
+            gap: assigner.session_gap(),
+            assigner,
+            contents,
+            lateness: if event_time { lateness.max(0) } else { 0 },
+            event_time,
+            state: HeapKeyedStateBackend::new(ctx.max_parallelism, ctx.key_group_range()),
+            timers: InternalTimerService::new(),
+            acc: ValueStateDescriptor::new("window-contents"),
+            sessions: ValueStateDescriptor::new("merging-window-set"),
+            scratch: Vec::new(),
+            uid: ctx.operator_uid.clone(),
+            name: ctx.operator_name.clone(),
+            late_dropped: 0,
+            _o: PhantomData,
+        }
+    }
+
+    /// Records dropped because all their windows were past the allowed lateness.
+    pub fn num_late_records_dropped(&self) -> u64 {
+        self.late_dropped
+    }
+
+    #[inline]
+    fn cleanup_time(&self, w: &TimeWindow) -> i64 {
+        if self.event_time {
+            w.max_timestamp().saturating_add(self.lateness)
+        } else {
+            w.max_timestamp()
+        }
+    }
+
+    #[inline]
+    fn is_late(&self, w: &TimeWindow, wm: i64) -> bool {
+        self.event_time && self.cleanup_time(w) <= wm
+    }
+
+    fn register_timers(&mut self, w: TimeWindow, wm: i64) {
+        let cleanup = self.cleanup_time(&w);
+        let Some(k) = self.state.current_key() else {
+            return;
+        };
+        if self.event_time {
+            if w.max_timestamp() > wm {
+                self.timers
+                    .register_event_time_timer(k.clone(), w, w.max_timestamp());
+            }
+            if cleanup != w.max_timestamp() {
+                self.timers.register_event_time_timer(k.clone(), w, cleanup);
+            }
+        } else {
+            self.timers
+                .register_processing_time_timer(k.clone(), w, w.max_timestamp());
+        }
+    }
+
+    fn delete_timers(&mut self, w: TimeWindow) {
+        let cleanup = self.cleanup_time(&w);
+        let Some(k) = self.state.current_key() else {
+            return;
+        };
+        if self.event_time {
+            self.timers
+                .delete_event_time_timer(k, &w, w.max_timestamp());
+            self.timers.delete_event_time_timer(k, &w, cleanup);
+        } else {
+            self.timers
+                .delete_processing_time_timer(k, &w, w.max_timestamp());
+        }
+    }
+
+    /// Emits window `w` of the current key `k` (if it has contents).
+    fn emit(&mut self, k: &K, w: TimeWindow, out: &mut dyn Output<O>) -> OpResult {
+        self.state.set_current_namespace(w);
+        let ctx = WindowContext {
+            window: w,
+            current_watermark: self.timers.current_watermark(),
+            current_processing_time: now_ms(),
+        };
+        let st = self.state.value(&self.acc)?;
+        if let Some(acc) = st.value() {
+            let mut c = Collector::new(out, Some(w.max_timestamp()));
+            self.contents.emit(k, &ctx, acc, &mut c)?;
+            c.finish()?;
+        }
+        Ok(())
+    }
+
+    fn emit_current(&mut self, w: TimeWindow, out: &mut dyn Output<O>) -> OpResult {
+        if let Some(k) = self.state.current_key().cloned() {
+            self.emit(&k, w, out)?;
+        }
+        Ok(())
+    }
+
+    fn clear_window(&mut self, w: TimeWindow) -> OpResult {
+        self.state.set_current_namespace(w);
+        self.state.value(&self.acc)?.clear();
+        if self.gap.is_some() {
+            self.state.set_current_namespace(SESSIONS_NAMESPACE);
+            let mut st = self.state.value(&self.sessions)?;
+            let now_empty = match st.get_mut() {
+                Some(list) => {
+                    list.retain(|x| *x != w);
+                    list.is_empty()
+                }
+                None => false,
+            };
+            if now_empty {
+                st.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn on_timer(&mut self, ts: i64, k: K, w: TimeWindow, out: &mut dyn Output<O>) -> OpResult {
+        self.state.set_current_key(k.clone());
+        if ts == w.max_timestamp() {
+            self.emit(&k, w, out)?;
+        }
+        if ts == self.cleanup_time(&w) {
+            self.clear_window(w)?;
+        }
+        Ok(())
+    }
+
+    fn add_to_window(
+        &mut self,
+        w: TimeWindow,
+        value: T,
+        wm: i64,
+        out: &mut dyn Output<O>,
+    ) -> OpResult {
+        self.state.set_current_namespace(w);
+        let created = {
+            let mut st = self.state.value(&self.acc)?;
+            match st.get_mut() {
+                Some(acc) => {
+                    self.contents.add(acc, value);
+                    false
+                }
+                None => {
+                    let mut acc = self.contents.create();
+                    self.contents.add(&mut acc, value);
+                    st.update(acc);
+                    true
+                }
+            }
+        };
+        if created {
+            self.register_timers(w, wm);
+        }
+        if self.event_time && w.max_timestamp() <= wm {
+            // A late element within the allowed lateness fires the window again.
+            self.emit_current(w, out)?;
+        }
+        Ok(())
+    }
+
+    fn add_to_session(&mut self, value: T, t: i64, gap: i64, out: &mut dyn Output<O>) -> OpResult {
+        let wm = self.timers.current_watermark();
+        let new_window = TimeWindow::new(t, t.saturating_add(gap));
+        self.state.set_current_namespace(SESSIONS_NAMESPACE);
+        let mut sessions = self.state.value(&self.sessions)?.take().unwrap_or_default();
+        let mut absorbed = Vec::new();
+        sessions.retain(|w| {
+            if w.intersects(&new_window) {
+                absorbed.push(*w);
+                false
+            } else {
+                true
+            }
+        });
+        let merged = absorbed.iter().fold(new_window, |m, w| m.cover(w));
+        if self.is_late(&merged, wm) {
+            self.late_dropped += 1;
+            if !sessions.is_empty() {
+                self.state.value(&self.sessions)?.update(sessions);
+            }
+            return Ok(());
+        }
+        let mut acc: Option<C::Acc> = None;
+        for w in &absorbed {
+            self.delete_timers(*w);
+            self.state.set_current_namespace(*w);
+            if let Some(a) = self.state.value(&self.acc)?.take() {
+                acc = Some(match acc {
+                    Some(x) => self.contents.merge(x, a),
+                    None => a,
+                });
+            }
+        }
+        let mut acc = match acc {
+            Some(a) => a,
+            None => self.contents.create(),
+        };
+        self.contents.add(&mut acc, value);
+        self.state.set_current_namespace(merged);
+        self.state.value(&self.acc)?.update(acc);
+        self.register_timers(merged, wm);
+        sessions.push(merged);
+        self.state.set_current_namespace(SESSIONS_NAMESPACE);
+        self.state.value(&self.sessions)?.update(sessions);
+        if self.event_time && merged.max_timestamp() <= wm {
+            self.emit_current(merged, out)?;
+        }
+        Ok(())
+    }
+
+    fn fire_due(&mut self, domain: TimeDomain, upto: i64, out: &mut dyn Output<O>) -> OpResult {
+        while let Some((ts, batch)) = self.timers.queue_mut(domain).pop_batch(upto) {
+            for (k, w) in batch {
+                self.on_timer(ts, k, w, out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T, K, O, A, C> StreamOperator<T, O> for WindowOperator<T, K, O, A, C>
+where
+    T: Data,
+    K: Key,
+    O: Data,
+    A: WindowAssigner,
+    C: WindowContents<K, T, O>,
+{
+    fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
+        restore_keyed_state(ctx, &self.uid, &mut self.state, &mut self.timers)
+    }
+
+    #[inline]
+    fn process(&mut self, value: T, ts: Option<i64>, out: &mut dyn Output<O>) -> OpResult {
+        let t = if self.event_time {
+            match ts {
+                Some(t) => t,
+                None => {
+                    return Err(Box::new(OperatorError::Other(format!(
+                        "{}: a record has no timestamp, but event-time windows need one; call \
+                         assign_timestamps_and_watermarks(...) before the window or use a \
+                         processing-time window assigner",
+                        self.name
+                    ))));
+                }
+            }
+        } else {
+            now_ms()
+        };
+        self.state.set_current_key((self.key)(&value));
+        if let Some(gap) = self.gap {
+            return self.add_to_session(value, t, gap, out);
+        }
+        let wm = self.timers.current_watermark();
+        let mut windows = std::mem::take(&mut self.scratch);
+        windows.clear();
+        self.assigner.assign_windows(t, &mut windows);
+        windows.retain(|w| !self.is_late(w, wm));
+        if windows.is_empty() {
+            self.late_dropped += 1;
+            self.scratch = windows;
+            return Ok(());
+        }
+        let mut value = Some(value);
+        let n = windows.len();
+        let mut result = Ok(());
+        for (i, w) in windows.iter().enumerate() {
+            let v = if i + 1 == n {
+                value.take()
+            } else {
+                value.clone()
+            };
+            if let Some(v) = v {
+                result = self.add_to_window(*w, v, wm, out);
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        self.scratch = windows;
+        result
+    }
+
+    fn watermark(&mut self, wm: i64, out: &mut dyn Output<O>) -> OpResult {
+        self.timers.advance_watermark(wm);
+        self.fire_due(TimeDomain::EventTime, wm, out)?;
+        out.watermark(wm)
+    }
+
+    fn processing_time(&mut self, now: i64, out: &mut dyn Output<O>) -> OpResult {
+        self.fire_due(TimeDomain::ProcessingTime, now, out)?;
+        out.processing_time(now)
+    }
+
+    fn snapshot(
+        &mut self,
+        _barrier: &CheckpointBarrier,
+    ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>> {
+        snapshot_keyed_state(&self.uid, &self.state, &self.timers)
+    }
+
+    fn end_input(&mut self, out: &mut dyn Output<O>) -> OpResult {
+        // Processing-time windows still open at the end of the input fire now.
+        self.fire_due(TimeDomain::ProcessingTime, i64::MAX, out)?;
+        if self.late_dropped > 0 {
+            tracing::info!(
+                operator = %self.name,
+                dropped = self.late_dropped,
+                "late records dropped (numLateRecordsDropped)"
+            );
+        }
+        Ok(())
+    }
+}
