@@ -248,6 +248,11 @@ fn backpressure_run(remote: bool) {
             max_receiver <= (cfg.buffers_per_channel + cfg.floating_buffers_per_gate) as u64,
             "receiver held {max_receiver} buffers"
         );
+        // The producer's backlog made the gate lend floating credit.
+        assert!(
+            max_receiver > cfg.buffers_per_channel as u64,
+            "floating buffers never used: {max_receiver}"
+        );
     }
 }
 
@@ -674,4 +679,74 @@ fn gate_waker_wakes_on_any_gate() {
         }
         writers[which] = Some(writer.join().unwrap());
     }
+}
+
+/// Small buffers so that the test stays fast in debug builds.
+fn small_buffer(tag: u32, seq: u32) -> Bytes {
+    let mut b = BytesMut::with_capacity(8 + (seq % 64) as usize);
+    b.put_u32(tag);
+    b.put_u32(seq);
+    b.put_bytes(tag as u8 ^ seq as u8, (seq % 64) as usize);
+    b.freeze()
+}
+
+#[test]
+fn many_producers_and_mixed_gates() {
+    let rt = runtime();
+    let cfg = NetworkConfig {
+        buffers_per_channel: 1,
+        floating_buffers_per_gate: 2,
+        max_queued_buffers_per_subpartition: 2,
+        ..Default::default()
+    };
+    let envs = [start(&rt, cfg.clone()), start(&rt, cfg)];
+    let job = JobId::generate();
+    let (producers, consumers, n) = (4u32, 4u32, 400u32);
+    // Producer i runs on envs[i % 2]; consumer j on envs[j % 2] reads
+    // subpartition j of every producer (all-to-all, mixed local/remote).
+    let mut gates = Vec::new();
+    for j in 0..consumers {
+        let env = &envs[(j % 2) as usize];
+        let specs = (0..producers)
+            .map(|i| spec(pid(job, 1, i), j, &envs[(i % 2) as usize]))
+            .collect();
+        gates.push(env.create_input_gate(specs).unwrap());
+    }
+    let mut threads = Vec::new();
+    for (j, mut gate) in gates.into_iter().enumerate() {
+        threads.push(std::thread::spawn(move || {
+            let mut next = vec![0u32; producers as usize];
+            loop {
+                match gate.next_timeout(LONG).unwrap() {
+                    GateEvent::Buffer { channel, data } => {
+                        let tag = channel as u32 * 100 + j as u32;
+                        assert_eq!(data, small_buffer(tag, next[channel]));
+                        next[channel] += 1;
+                    }
+                    GateEvent::ChannelFinished { channel } => assert_eq!(next[channel], n),
+                    GateEvent::AllFinished => break,
+                    GateEvent::Timeout => panic!("timeout at {next:?}"),
+                }
+            }
+        }));
+    }
+    for i in 0..producers {
+        let mut w = envs[(i % 2) as usize]
+            .create_result_partition(pid(job, 1, i), consumers)
+            .unwrap();
+        threads.push(std::thread::spawn(move || {
+            for seq in 0..n {
+                for j in 0..consumers {
+                    w.write(j, small_buffer(i * 100 + j, seq)).unwrap();
+                }
+            }
+            w.finish().unwrap();
+        }));
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    wait_until("all partitions consumed", || {
+        envs.iter().all(|e| e.stats().registered_partitions == 0)
+    });
 }
