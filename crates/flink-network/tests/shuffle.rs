@@ -54,9 +54,8 @@ fn make_buffer(tag: u32, seq: u32) -> Bytes {
     let mut b = BytesMut::with_capacity(len);
     b.put_u32(tag);
     b.put_u32(seq);
-    for i in 8..len {
-        b.put_u8((tag as usize + seq as usize + i) as u8);
-    }
+    let start = (tag as usize + seq as usize + 8) as u8;
+    b.extend((0..len - 8).map(|i| start.wrapping_add(i as u8)));
     b.freeze()
 }
 
@@ -749,4 +748,46 @@ fn many_producers_and_mixed_gates() {
     wait_until("all partitions consumed", || {
         envs.iter().all(|e| e.stats().registered_partitions == 0)
     });
+}
+
+#[test]
+fn api_types_are_send_and_sync_where_needed() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<NetworkEnvironment>();
+    send_sync::<flink_network::Canceller>();
+    send_sync::<GateWaker>();
+    send::<InputGate>();
+    send::<ResultPartitionWriter>();
+    send_sync::<NetworkError>();
+}
+
+#[test]
+fn invalid_subpartition_is_a_clear_error() {
+    let rt = runtime();
+    let a = start(&rt, NetworkConfig::default());
+    let b = start(&rt, NetworkConfig::default());
+    let p = pid(JobId::generate(), 1, 0);
+    let _w = a.create_result_partition(p, 2).unwrap();
+    // Local: rejected at creation.
+    let err = a.create_input_gate(vec![spec(p, 5, &a)]).unwrap_err();
+    assert!(err.to_string().contains("subpartition 5"), "{err}");
+    // Remote: reported by the producer.
+    let mut gate = b.create_input_gate(vec![spec(p, 7, &a)]).unwrap();
+    let err = gate.next_timeout(LONG).unwrap_err();
+    assert!(matches!(err, NetworkError::Remote { .. }), "{err}");
+    assert!(err.to_string().contains("subpartition 7"), "{err}");
+    // Writer side.
+    let mut w = a
+        .create_result_partition(pid(JobId::generate(), 1, 0), 1)
+        .unwrap();
+    assert!(matches!(
+        w.write(1, Bytes::new()),
+        Err(NetworkError::InvalidArgument(_))
+    ));
+    w.finish().unwrap();
+    assert!(matches!(
+        w.write(0, Bytes::new()),
+        Err(NetworkError::InvalidArgument(_))
+    ));
 }
