@@ -29,20 +29,20 @@ impl GssapiClient {
     /// Starts a context for `service@host`.
     pub fn new(service: &str, host: &str) -> Result<Self, String> {
         let target = format!("{service}@{host}");
-        let name = Name::new(target.as_bytes(), Some(&GSS_NT_HOSTBASED_SERVICE))
+        let name = Name::new(target.as_bytes(), Some(GSS_NT_HOSTBASED_SERVICE))
             .map_err(|e| format!("invalid Kerberos service name {target}: {e}"))?;
         let name = name
-            .canonicalize(Some(&GSS_MECH_KRB5))
+            .canonicalize(Some(GSS_MECH_KRB5))
             .map_err(|e| e.to_string())?;
-        let mut mechs = OidSet::new().map_err(|e| e.to_string())?;
-        mechs.add(&GSS_MECH_KRB5).map_err(|e| e.to_string())?;
+        let mut mechs = OidSet::new();
+        mechs.add(GSS_MECH_KRB5).map_err(|e| e.to_string())?;
         let cred = Cred::acquire(None, None, CredUsage::Initiate, Some(&mechs))
             .map_err(|e| format!("no Kerberos credentials (run kinit or set KRB5CCNAME): {e}"))?;
         let ctx = ClientCtx::new(
             Some(cred),
             name,
             CtxFlags::GSS_C_MUTUAL_FLAG | CtxFlags::GSS_C_SEQUENCE_FLAG,
-            Some(&GSS_MECH_KRB5),
+            Some(GSS_MECH_KRB5),
         );
         Ok(GssapiClient {
             ctx,
