@@ -430,3 +430,72 @@ fn window_all_counts_the_whole_stream_per_window() {
         "window_all runs with parallelism 1"
     );
 }
+
+/// The built-in `example:windowed` program (compiled here from its source
+/// file so its output can be checked end to end).
+#[path = "../../flink-examples/src/windowed.rs"]
+#[allow(dead_code)]
+mod windowed;
+
+#[test]
+fn windowed_example_writes_one_line_per_sensor_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut reg = ProgramRegistry::new();
+    reg.register(
+        "example:windowed",
+        "windowed",
+        windowed::windowed_event_time,
+    );
+    common::run(
+        reg,
+        "example:windowed",
+        &[
+            "--events",
+            "6000",
+            "--rate",
+            "20000",
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        2,
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    for f in std::fs::read_dir(&out).unwrap() {
+        let f = f.unwrap();
+        let name = f.file_name().to_string_lossy().to_string();
+        assert!(name.starts_with("part-"), "uncommitted file {name}");
+        got.extend(
+            std::fs::read_to_string(f.path())
+                .unwrap()
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    got.sort();
+    let mut stats: BTreeMap<(u32, i64), windowed::TemperatureStats> = BTreeMap::new();
+    for i in 0..6000 {
+        let r = windowed::reading(i);
+        let start = r.timestamp - r.timestamp.rem_euclid(5000);
+        let s = stats
+            .entry((r.sensor, start))
+            .or_insert(windowed::TemperatureStats {
+                count: 0,
+                sum: 0,
+                min: i64::MAX,
+                max: i64::MIN,
+            });
+        s.count += 1;
+        s.sum += r.deci_celsius;
+        s.min = s.min.min(r.deci_celsius);
+        s.max = s.max.max(r.deci_celsius);
+    }
+    let mut want: Vec<String> = stats
+        .iter()
+        .map(|((k, start), s)| windowed::format_window(*k, *start, start + 5000, s))
+        .collect();
+    want.sort();
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+}

@@ -16,7 +16,8 @@ use crate::operators::process::{
     KeyedProcessFunction, KeyedProcessOperator, ProcessFunction, ProcessOperator,
 };
 use crate::operators::window::{
-    AggregateContents, ProcessContents, ReduceContents, WindowContents, WindowOperator,
+    AggregateContents, AggregateWindowContents, ProcessContents, ReduceContents, WindowContents,
+    WindowOperator,
 };
 use crate::runtime::output::OpResult;
 use serde::{Deserialize, Serialize};
@@ -316,6 +317,24 @@ impl<T: Data, K: Key, A: WindowAssigner> WindowedStream<T, K, A> {
         G: AggregateFunction<T, Acc, O> + Clone + Sync + 'static,
     {
         self.build("Window(Aggregate)", AggregateContents::new(agg))
+    }
+
+    /// Incremental aggregation, then `f(key, ctx, result, out)` once per
+    /// window: the result with its key and window bounds, without buffering
+    /// elements (Flink `aggregate(AggregateFunction, ProcessWindowFunction)`).
+    pub fn aggregate_with_window<Acc, R, O, G, F>(&self, agg: G, f: F) -> DataStream<O>
+    where
+        Acc: Data,
+        O: Data,
+        G: AggregateFunction<T, Acc, R> + Clone + Sync + 'static,
+        F: FnMut(&K, &WindowContext, R, &mut Collector<'_, O>) -> OpResult
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        R: 'static,
+    {
+        self.build("Window(Aggregate)", AggregateWindowContents::new(agg, f))
     }
 
     /// Evaluates all elements of a window at once (elements are buffered).

@@ -154,6 +154,64 @@ where
     }
 }
 
+/// `aggregate` followed by a window function that sees the key, the window
+/// and the aggregate result (Flink `aggregate(AggregateFunction, WindowFunction)`).
+pub struct AggregateWindowContents<G, Acc, R, F> {
+    agg: G,
+    f: F,
+    _t: PhantomData<fn() -> (Acc, R)>,
+}
+
+impl<G: Clone, Acc, R, F: Clone> Clone for AggregateWindowContents<G, Acc, R, F> {
+    fn clone(&self) -> Self {
+        Self {
+            agg: self.agg.clone(),
+            f: self.f.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<G, Acc, R, F> AggregateWindowContents<G, Acc, R, F> {
+    /// Contents aggregated by `agg`, results passed to `f`.
+    pub fn new(agg: G, f: F) -> Self {
+        Self {
+            agg,
+            f,
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<K, T, Acc, R, O, G, F> WindowContents<K, T, O> for AggregateWindowContents<G, Acc, R, F>
+where
+    Acc: Data,
+    G: AggregateFunction<T, Acc, R>,
+    F: FnMut(&K, &WindowContext, R, &mut Collector<'_, O>) -> OpResult + Send,
+{
+    type Acc = Acc;
+    fn create(&mut self) -> Acc {
+        self.agg.create_accumulator()
+    }
+    #[inline]
+    fn add(&mut self, acc: &mut Acc, value: T) {
+        self.agg.add(value, acc)
+    }
+    fn merge(&mut self, a: Acc, b: Acc) -> Acc {
+        self.agg.merge(a, b)
+    }
+    fn emit(
+        &mut self,
+        key: &K,
+        ctx: &WindowContext,
+        acc: &Acc,
+        out: &mut Collector<'_, O>,
+    ) -> OpResult {
+        let r = self.agg.get_result(acc);
+        (self.f)(key, ctx, r, out)
+    }
+}
+
 /// `process`: all elements, evaluated by a [`ProcessWindowFunction`].
 #[derive(Clone)]
 pub struct ProcessContents<P>(P);
