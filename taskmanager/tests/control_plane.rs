@@ -1,0 +1,676 @@
+//! The control plane end to end in one process: a JobManager and
+//! TaskManagers on loopback ports, with a fake TaskSpawner that "runs"
+//! tasks by reporting state changes.
+
+use anyhow::{Context, Result, bail};
+use flink_ha::StandaloneHaServices;
+use flink_jobmanager::{
+    JobManagerConfig, JobManagerHandle, JobManagerRunner, StandaloneResourceDriver,
+};
+use flink_taskmanager::{TaskManagerConfig, TaskManagerHandle, TaskManagerRunner};
+use flink_types::*;
+use parking_lot::Mutex;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// What a fake task does.
+#[derive(Clone, Debug)]
+enum Behavior {
+    /// RUNNING, then FINISHED after the delay.
+    Finish(Duration),
+    /// RUNNING, then FAILED with the message after the delay.
+    Fail(Duration, String),
+    /// RUNNING until cancelled.
+    RunUntilCancelled,
+}
+
+type BehaviorFn = Arc<dyn Fn(&TaskDeploymentDescriptor) -> Behavior + Send + Sync>;
+
+/// Every deployment any fake spawner received: (TaskManager resource id, tdd).
+type Log = Arc<Mutex<Vec<(ResourceId, TaskDeploymentDescriptor)>>>;
+
+struct FakeSpawner {
+    tm: Arc<Mutex<Option<ResourceId>>>,
+    log: Log,
+    behavior: BehaviorFn,
+}
+
+struct FakeControl {
+    cancelled: AtomicBool,
+    wake: Notify,
+}
+
+impl TaskControl for FakeControl {
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+    fn trigger_checkpoint(&self, _: u64, _: i64, _: bool) {}
+    fn notify_checkpoint_complete(&self, _: u64) {}
+    fn notify_checkpoint_aborted(&self, _: u64) {}
+}
+
+impl TaskSpawner for FakeSpawner {
+    fn spawn(
+        &self,
+        tdd: TaskDeploymentDescriptor,
+        events: Arc<dyn TaskEvents>,
+    ) -> Result<Arc<dyn TaskControl>, TaskFailure> {
+        let tm = self.tm.lock().clone().unwrap_or(ResourceId("?".into()));
+        self.log.lock().push((tm, tdd.clone()));
+        let behavior = (self.behavior)(&tdd);
+        let control = Arc::new(FakeControl {
+            cancelled: AtomicBool::new(false),
+            wake: Notify::new(),
+        });
+        let c = control.clone();
+        let attempt = tdd.attempt;
+        tokio::spawn(async move {
+            events.state_changed(attempt, ExecutionState::Initializing, None);
+            events.state_changed(attempt, ExecutionState::Running, None);
+            let wait = async {
+                match &behavior {
+                    Behavior::Finish(d) | Behavior::Fail(d, _) => tokio::time::sleep(*d).await,
+                    Behavior::RunUntilCancelled => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = wait => {}
+                _ = c.wake.notified() => {}
+            }
+            if c.cancelled.load(Ordering::SeqCst) {
+                events.state_changed(attempt, ExecutionState::Canceled, None);
+                return;
+            }
+            match behavior {
+                Behavior::Finish(_) => {
+                    events.state_changed(attempt, ExecutionState::Finished, None)
+                }
+                Behavior::Fail(_, message) => events.state_changed(
+                    attempt,
+                    ExecutionState::Failed,
+                    Some(TaskFailure {
+                        operator: tdd.vertex_name.clone(),
+                        message,
+                    }),
+                ),
+                Behavior::RunUntilCancelled => {}
+            }
+        });
+        Ok(control)
+    }
+}
+
+struct Cluster {
+    jm: JobManagerHandle,
+    tms: Vec<Option<TaskManagerHandle>>,
+    log: Log,
+    http: reqwest::Client,
+}
+
+impl Cluster {
+    async fn start(task_managers: usize, slots: u32, behavior: BehaviorFn) -> Result<Self> {
+        let jm_config = JobManagerConfig {
+            rpc_address: "127.0.0.1".into(),
+            rpc_port: 0,
+            rest_address: "127.0.0.1".into(),
+            rest_port: 0,
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_millis(600),
+            slot_request_timeout: Duration::from_secs(2),
+            ..Default::default()
+        };
+        let jm = JobManagerRunner::start(
+            jm_config,
+            Box::new(StandaloneResourceDriver),
+            Arc::new(StandaloneHaServices::new()),
+        )
+        .await?;
+        let port: u16 = jm
+            .rpc_address()
+            .rsplit(':')
+            .next()
+            .context("port")?
+            .parse()?;
+        let log: Log = Arc::default();
+        let mut tms = Vec::new();
+        for i in 0..task_managers {
+            let config = TaskManagerConfig {
+                num_task_slots: slots,
+                host: "127.0.0.1".into(),
+                resource_id: Some(format!("tm-{i}")),
+                jobmanager_address: "127.0.0.1".into(),
+                jobmanager_port: port,
+                heartbeat_interval: Duration::from_millis(100),
+                heartbeat_timeout: Duration::from_millis(600),
+                ..Default::default()
+            };
+            let tm_id = Arc::new(Mutex::new(Some(ResourceId(format!("tm-{i}")))));
+            let spawner = FakeSpawner {
+                tm: tm_id,
+                log: log.clone(),
+                behavior: behavior.clone(),
+            };
+            let tm = TaskManagerRunner::start(
+                config,
+                Box::new(move |_network| Arc::new(spawner) as Arc<dyn TaskSpawner>),
+            )
+            .await?;
+            tms.push(Some(tm));
+        }
+        let want = task_managers as u32 * slots;
+        wait_until("TaskManagers registered", Duration::from_secs(10), || {
+            jm.slot_counts().0 == want
+        })
+        .await?;
+        Ok(Self {
+            jm,
+            tms,
+            log,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<(u16, Value)> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.jm.rest_url()))
+            .send()
+            .await?;
+        let status = r.status().as_u16();
+        Ok((status, r.json().await?))
+    }
+
+    fn tdds(&self) -> Vec<(ResourceId, TaskDeploymentDescriptor)> {
+        self.log.lock().clone()
+    }
+
+    async fn stop(self) {
+        for tm in self.tms.iter().flatten() {
+            tm.shutdown().await;
+        }
+        self.jm.shutdown().await;
+    }
+}
+
+async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        if Instant::now() > deadline {
+            bail!("timed out waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Source -FORWARD-> Map -HASH-> Sink, all in one slot-sharing group, or
+/// Source -HASH-> Sink when `with_map` is false.
+fn job(parallelism: u32, with_map: bool, config: &[(&str, &str)]) -> JobGraph {
+    let names: Vec<&str> = if with_map {
+        vec!["Source", "Map", "Sink"]
+    } else {
+        vec!["Source", "Sink"]
+    };
+    let vertices = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| JobVertex {
+            id: JobVertexId(i as u32),
+            name: name.to_string(),
+            parallelism,
+            max_parallelism: 128,
+            slot_sharing_group: "default".into(),
+            operators: vec![ChainedOperator {
+                stream_node: i as u32 + 1,
+                name: name.to_string(),
+                uid: format!("uid-{name}"),
+            }],
+            is_source: i == 0,
+        })
+        .collect::<Vec<_>>();
+    let mut edges = Vec::new();
+    for i in 0..vertices.len() - 1 {
+        let ship = if with_map && i == 0 {
+            ShipStrategy::Forward
+        } else {
+            ShipStrategy::Hash
+        };
+        edges.push(JobEdge {
+            source: JobVertexId(i as u32),
+            target: JobVertexId(i as u32 + 1),
+            ship_strategy: ship,
+            target_input: 0,
+            source_node: i as u32 + 1,
+            target_node: i as u32 + 2,
+        });
+    }
+    JobGraph {
+        job_id: JobId::generate(),
+        name: "control-plane-test".into(),
+        program: ProgramRef {
+            name: "test".into(),
+            args: vec![],
+            bundle: None,
+        },
+        vertices,
+        edges,
+        runtime_mode: RuntimeMode::Streaming,
+        config: config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn finish_quickly() -> BehaviorFn {
+    Arc::new(|_| Behavior::Finish(Duration::from_millis(100)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_runs_with_slot_sharing_and_correct_wiring() -> Result<()> {
+    let c = Cluster::start(2, 2, finish_quickly()).await?;
+    let g = job(4, true, &[]);
+    assert_eq!(g.required_slots(), 4);
+    let job_id = c.jm.submit_job(g).await?;
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Finished, "{result:?}");
+
+    let tdds = c.tdds();
+    assert_eq!(tdds.len(), 12);
+    let tm_of = |v: u32, s: u32| -> ResourceId {
+        tdds.iter()
+            .find(|(_, t)| t.attempt.vertex == JobVertexId(v) && t.attempt.subtask == s)
+            .map(|(tm, _)| tm.clone())
+            .unwrap()
+    };
+    let slot_of = |v: u32, s: u32| -> AllocationId {
+        tdds.iter()
+            .find(|(_, t)| t.attempt.vertex == JobVertexId(v) && t.attempt.subtask == s)
+            .map(|(_, t)| t.allocation_id)
+            .unwrap()
+    };
+    // Both TaskManagers are used, 2 slots each, one subtask column per slot.
+    for tm in ["tm-0", "tm-1"] {
+        assert_eq!(tdds.iter().filter(|(r, _)| r.0 == tm).count(), 6, "{tm}");
+    }
+    for s in 0..4 {
+        assert_eq!(slot_of(0, s), slot_of(1, s));
+        assert_eq!(slot_of(1, s), slot_of(2, s));
+        assert_eq!(tm_of(0, s), tm_of(2, s));
+    }
+    let distinct: std::collections::HashSet<_> = (0..4).map(|s| slot_of(0, s)).collect();
+    assert_eq!(distinct.len(), 4);
+
+    for (tm, tdd) in &tdds {
+        let s = tdd.attempt.subtask;
+        assert_eq!(tdd.attempt.attempt, 0);
+        assert_eq!(tdd.parallelism, 4);
+        assert_eq!(tdd.chained_nodes, vec![tdd.attempt.vertex.0 + 1]);
+        match tdd.attempt.vertex.0 {
+            0 => {
+                assert!(tdd.inputs.is_empty());
+                assert_eq!(tdd.outputs.len(), 1);
+                assert_eq!(tdd.outputs[0].ship_strategy, ShipStrategy::Forward);
+                assert_eq!(tdd.outputs[0].consumer_subtasks, vec![s]);
+            }
+            1 => {
+                // FORWARD: exactly one channel, from the source subtask with the same index.
+                assert_eq!(tdd.inputs.len(), 1);
+                let chans = &tdd.inputs[0].channels;
+                assert_eq!(chans.len(), 1);
+                assert_eq!(chans[0].partition.producer.vertex, JobVertexId(0));
+                assert_eq!(chans[0].partition.producer.subtask, s);
+                assert_eq!(chans[0].subpartition, 0);
+                assert_eq!(chans[0].producer_location.resource_id, tm_of(0, s));
+                assert_eq!(&chans[0].producer_location.resource_id, tm);
+                assert_eq!(tdd.outputs[0].ship_strategy, ShipStrategy::Hash);
+                assert_eq!(tdd.outputs[0].consumer_subtasks, vec![0, 1, 2, 3]);
+                assert_eq!(tdd.outputs[0].num_consumers, 4);
+            }
+            2 => {
+                // HASH: one channel per map subtask, reading subpartition `s`.
+                let chans = &tdd.inputs[0].channels;
+                assert_eq!(chans.len(), 4);
+                for (p, ch) in chans.iter().enumerate() {
+                    assert_eq!(ch.partition.producer.vertex, JobVertexId(1));
+                    assert_eq!(ch.partition.producer.subtask, p as u32);
+                    assert_eq!(ch.partition.edge, 1);
+                    assert_eq!(ch.subpartition, s);
+                    assert_eq!(ch.producer_location.resource_id, tm_of(1, p as u32));
+                    let producer_tm = c.tms[tm_of(1, p as u32).0[3..].parse::<usize>()?]
+                        .as_ref()
+                        .unwrap();
+                    assert_eq!(
+                        ch.producer_location.data_address,
+                        producer_tm.data_address()
+                    );
+                }
+                assert!(tdd.outputs.is_empty());
+            }
+            v => bail!("unexpected vertex {v}"),
+        }
+    }
+
+    // REST shows the finished job.
+    let (code, overview) = c.get("/jobs/overview").await?;
+    assert_eq!(code, 200);
+    let j = &overview["jobs"][0];
+    assert_eq!(j["jid"], job_id.to_hex());
+    assert_eq!(j["state"], "FINISHED");
+    assert_eq!(j["tasks"]["finished"], 12);
+    assert_eq!(j["tasks"]["total"], 12);
+    let (code, details) = c.get(&format!("/jobs/{job_id}")).await?;
+    assert_eq!(code, 200);
+    assert_eq!(details["state"], "FINISHED");
+    assert_eq!(details["vertices"].as_array().unwrap().len(), 3);
+    assert_eq!(details["vertices"][1]["name"], "Map");
+    assert_eq!(details["vertices"][1]["status"], "FINISHED");
+    assert_eq!(details["vertices"][1]["parallelism"], 4);
+    assert_eq!(
+        details["plan"]["nodes"][2]["inputs"][0]["ship_strategy"],
+        "HASH"
+    );
+    let (_, res) = c.get(&format!("/jobs/{job_id}/execution-result")).await?;
+    assert_eq!(res["status"]["id"], "COMPLETED");
+    assert_eq!(
+        res["job-execution-result"]["application-status"],
+        "SUCCEEDED"
+    );
+    let (_, jobs) = c.get("/jobs").await?;
+    assert_eq!(jobs["jobs"][0]["status"], "FINISHED");
+    // Slots come back after the job.
+    wait_until("slots released", Duration::from_secs(5), || {
+        c.jm.slot_counts().1 == 4
+    })
+    .await?;
+    let (_, ov) = c.get("/overview").await?;
+    assert_eq!(ov["taskmanagers"], 2);
+    assert_eq!(ov["slots-total"], 4);
+    assert_eq!(ov["jobs-finished"], 1);
+    let (_, tms) = c.get("/taskmanagers").await?;
+    assert_eq!(tms["taskmanagers"].as_array().unwrap().len(), 2);
+    c.stop().await;
+    Ok(())
+}
+
+fn fail_map_subtask_1() -> BehaviorFn {
+    Arc::new(|t: &TaskDeploymentDescriptor| {
+        if t.vertex_name == "Map" && t.attempt.subtask == 1 {
+            Behavior::Fail(Duration::from_millis(50), "panicked at 'boom'".into())
+        } else {
+            Behavior::RunUntilCancelled
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_task_without_restart_fails_the_job_with_the_root_cause() -> Result<()> {
+    let c = Cluster::start(2, 2, fail_map_subtask_1()).await?;
+    let job_id =
+        c.jm.submit_job(job(4, true, &[("restart-strategy.type", "none")]))
+            .await?;
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Failed);
+    let cause = result.failure_cause.clone().unwrap_or_default();
+    assert_eq!(cause, "Map (2/4): panicked at 'boom'");
+
+    let (_, ex) = c.get(&format!("/jobs/{job_id}/exceptions")).await?;
+    assert_eq!(ex["root-exception"], cause);
+    assert_eq!(
+        ex["exceptionHistory"]["entries"][0]["taskName"],
+        "Map (2/4)"
+    );
+    let (_, res) = c.get(&format!("/jobs/{job_id}/execution-result")).await?;
+    assert_eq!(res["job-execution-result"]["application-status"], "FAILED");
+    assert!(
+        res["job-execution-result"]["failure-cause"]["stack-trace"]
+            .as_str()
+            .unwrap()
+            .contains("panicked at 'boom'")
+    );
+    // The other tasks were cancelled, and every slot is free again.
+    let d = c.jm.job_details(job_id)?;
+    let states = d.state_counts();
+    assert_eq!(states["FAILED"], 1);
+    assert_eq!(states["CANCELED"], 11);
+    wait_until("slots released", Duration::from_secs(5), || {
+        c.jm.slot_counts().1 == 4
+    })
+    .await?;
+    c.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_delay_restarts_then_fails() -> Result<()> {
+    let c = Cluster::start(2, 2, fail_map_subtask_1()).await?;
+    let job_id =
+        c.jm.submit_job(job(
+            4,
+            true,
+            &[
+                ("restart-strategy.type", "fixed-delay"),
+                ("restart-strategy.fixed-delay.attempts", "2"),
+                ("restart-strategy.fixed-delay.delay", "50 ms"),
+            ],
+        ))
+        .await?;
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Failed);
+    assert_eq!(
+        result.failure_cause.as_deref(),
+        Some("Map (2/4): panicked at 'boom'")
+    );
+    let mut attempts: Vec<u32> = c
+        .tdds()
+        .iter()
+        .filter(|(_, t)| t.vertex_name == "Map" && t.attempt.subtask == 1)
+        .map(|(_, t)| t.attempt.attempt)
+        .collect();
+    attempts.sort();
+    assert_eq!(attempts, vec![0, 1, 2]);
+    // Every redeployment is a full restart: 12 tasks per attempt.
+    assert_eq!(c.tdds().len(), 36);
+    let (_, ex) = c.get(&format!("/jobs/{job_id}/exceptions")).await?;
+    assert_eq!(
+        ex["exceptionHistory"]["entries"].as_array().unwrap().len(),
+        3
+    );
+    c.stop().await;
+    Ok(())
+}
+
+/// Attempt 0 runs until cancelled; later attempts finish.
+fn run_then_finish() -> BehaviorFn {
+    Arc::new(|t: &TaskDeploymentDescriptor| {
+        if t.attempt.attempt == 0 {
+            Behavior::RunUntilCancelled
+        } else {
+            Behavior::Finish(Duration::from_millis(100))
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_task_manager_restarts_the_job_on_remaining_slots() -> Result<()> {
+    let mut c = Cluster::start(2, 2, run_then_finish()).await?;
+    let job_id =
+        c.jm.submit_job(job(
+            2,
+            false,
+            &[
+                ("restart-strategy.type", "fixed-delay"),
+                ("restart-strategy.fixed-delay.attempts", "3"),
+                ("restart-strategy.fixed-delay.delay", "50 ms"),
+            ],
+        ))
+        .await?;
+    wait_until("all 4 tasks deployed", Duration::from_secs(5), || {
+        c.tdds().len() == 4
+    })
+    .await?;
+    // Slots are filled TaskManager by TaskManager: all tasks are on one.
+    let victim = c.tdds()[0].0.clone();
+    assert!(c.tdds().iter().all(|(tm, _)| *tm == victim));
+    let idx: usize = victim.0[3..].parse()?;
+    drop(c.tms[idx].take()); // crash: no goodbye, heartbeats stop
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Finished, "{result:?}");
+    let second: Vec<_> = c
+        .tdds()
+        .into_iter()
+        .filter(|(_, t)| t.attempt.attempt == 1)
+        .collect();
+    assert_eq!(second.len(), 4);
+    assert!(second.iter().all(|(tm, _)| *tm != victim));
+    let d = c.jm.job_details(job_id)?;
+    assert!(
+        d.exceptions[0]
+            .exception
+            .contains(&format!("TaskManager {victim} was lost"))
+            && d.exceptions[0].exception.contains("timed out"),
+        "{:?}",
+        d.exceptions
+    );
+    assert_eq!(c.jm.task_managers().len(), 1);
+    c.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_task_manager_without_enough_slots_fails_clearly() -> Result<()> {
+    let mut c = Cluster::start(2, 2, Arc::new(|_| Behavior::RunUntilCancelled)).await?;
+    let job_id =
+        c.jm.submit_job(job(
+            4,
+            false,
+            &[
+                ("restart-strategy.type", "fixed-delay"),
+                ("restart-strategy.fixed-delay.attempts", "1"),
+                ("restart-strategy.fixed-delay.delay", "10 ms"),
+            ],
+        ))
+        .await?;
+    wait_until("all 8 tasks deployed", Duration::from_secs(5), || {
+        c.tdds().len() == 8
+    })
+    .await?;
+    drop(c.tms[1].take());
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Failed);
+    let cause = result.failure_cause.unwrap_or_default();
+    assert!(cause.contains("could not acquire 4 slots"), "{cause}");
+    assert!(cause.contains("2 available"), "{cause}");
+    assert!(
+        cause.contains("start more TaskManagers or lower the parallelism"),
+        "{cause}"
+    );
+    let d = c.jm.job_details(job_id)?;
+    assert!(
+        d.exceptions[0]
+            .exception
+            .contains("TaskManager tm-1 was lost"),
+        "{:?}",
+        d.exceptions
+    );
+    c.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_enough_slots_fails_after_the_slot_request_timeout() -> Result<()> {
+    let c = Cluster::start(1, 2, finish_quickly()).await?;
+    let started = Instant::now();
+    let job_id = c.jm.submit_job(job(4, false, &[])).await?;
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "failed before the timeout"
+    );
+    assert_eq!(result.status, JobStatus::Failed);
+    let cause = result.failure_cause.unwrap_or_default();
+    assert!(cause.contains("could not acquire 4 slots"), "{cause}");
+    assert!(cause.contains("2 available"), "{cause}");
+    assert!(c.tdds().is_empty());
+    c.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_submission_cancel_and_unknown_jobs() -> Result<()> {
+    let c = Cluster::start(1, 2, Arc::new(|_| Behavior::RunUntilCancelled)).await?;
+    let unknown = JobId::generate();
+    let (code, body) = c.get(&format!("/jobs/{unknown}")).await?;
+    assert_eq!(code, 404);
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains(&unknown.to_hex())
+    );
+    let (code, _) = c.get(&format!("/jobs/{unknown}/execution-result")).await?;
+    assert_eq!(code, 404);
+    let (code, body) = c.get("/jobs/not-a-job-id").await?;
+    assert_eq!(code, 400);
+    assert!(
+        body["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("32 hexadecimal")
+    );
+
+    // Submit over REST, the way the CLI does.
+    let g = job(2, false, &[]);
+    let job_id = g.job_id;
+    let r = c
+        .http
+        .post(format!("{}/jobs", c.jm.rest_url()))
+        .json(&g)
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 202);
+    let body: Value = r.json().await?;
+    assert_eq!(body["jobUrl"], format!("/jobs/{job_id}"));
+    // Bad bodies are a clear 400.
+    let r = c
+        .http
+        .post(format!("{}/jobs", c.jm.rest_url()))
+        .body("{}")
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 400);
+
+    wait_until("job running", Duration::from_secs(5), || {
+        c.jm.job_details(job_id)
+            .map(|d| d.state_counts()["RUNNING"] == 4)
+            .unwrap_or(false)
+    })
+    .await?;
+    let (_, res) = c.get(&format!("/jobs/{job_id}/execution-result")).await?;
+    assert_eq!(res["status"]["id"], "IN_PROGRESS");
+    let r = c
+        .http
+        .patch(format!("{}/jobs/{job_id}?mode=cancel", c.jm.rest_url()))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 202);
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Canceled);
+    let (_, d) = c.get(&format!("/jobs/{job_id}")).await?;
+    assert_eq!(d["state"], "CANCELED");
+    assert_eq!(d["status-counts"]["CANCELED"], 4);
+    let (_, res) = c.get(&format!("/jobs/{job_id}/execution-result")).await?;
+    assert_eq!(
+        res["job-execution-result"]["application-status"],
+        "CANCELED"
+    );
+    let (_, ov) = c.get("/overview").await?;
+    assert_eq!(ov["jobs-cancelled"], 1);
+    c.stop().await;
+    Ok(())
+}
