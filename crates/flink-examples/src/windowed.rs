@@ -142,7 +142,7 @@ pub fn windowed_event_time(env: &StreamExecutionEnvironment) -> Result<(), Progr
     let events: u64 = parse_arg(env, "events")?.unwrap_or(10_000);
     let rate: Option<f64> = parse_arg(env, "rate")?;
     if let Some(r) = rate
-        && !(r > 0.0)
+        && (r.is_nan() || r <= 0.0)
     {
         return Err(format!("--rate must be a positive number of readings/s, got {r}").into());
     }
