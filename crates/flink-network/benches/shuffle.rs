@@ -61,17 +61,20 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let start = || {
-        rt.block_on(NetworkEnvironment::start(
-            "127.0.0.1",
-            0,
-            "127.0.0.1",
-            NetworkConfig::default(),
-        ))
-        .unwrap()
+    let start = |cfg: NetworkConfig| {
+        rt.block_on(NetworkEnvironment::start("127.0.0.1", 0, "127.0.0.1", cfg))
+            .unwrap()
     };
-    let a = start();
-    let b = start();
+    let a = start(NetworkConfig::default());
+    let b = start(NetworkConfig::default());
+    // More credit and queue than Flink's defaults (2 + 8 buffers per channel).
+    let wide = NetworkConfig {
+        buffers_per_channel: 8,
+        floating_buffers_per_gate: 16,
+        max_queued_buffers_per_subpartition: 32,
+        ..Default::default()
+    };
+    let (wa, wb) = (start(wide.clone()), start(wide));
     let buf = Bytes::from(vec![7u8; BUFFER]);
     let mut group = c.benchmark_group("shuffle_32k");
     group.throughput(Throughput::Bytes(
@@ -90,6 +93,12 @@ fn bench(c: &mut Criterion) {
         bench.iter(|| {
             id += 1;
             transfer(&a, &b, id, &buf)
+        })
+    });
+    group.bench_function("tcp_loopback_wide", |bench| {
+        bench.iter(|| {
+            id += 1;
+            transfer(&wa, &wb, id, &buf)
         })
     });
     group.finish();

@@ -125,7 +125,7 @@ fn local_and_remote_transfer_preserves_order_and_content() {
     let job = JobId::generate();
     let pa = pid(job, 1, 0); // produced on A
     let pb = pid(job, 1, 1); // produced on B
-    let n = 1500;
+    let n = 600;
 
     // Consumer 0 on B: mixed remote (from A) and local (from B) channels.
     let gate0 = b
