@@ -674,3 +674,132 @@ async fn rest_submission_cancel_and_unknown_jobs() -> Result<()> {
     c.stop().await;
     Ok(())
 }
+
+/// A driver that starts TaskManagers in this process on request, like the
+/// YARN driver starts containers.
+struct InProcessDriver {
+    jm_port: Arc<Mutex<u16>>,
+    workers: Arc<Mutex<Vec<TaskManagerHandle>>>,
+    requests: Arc<Mutex<Vec<u32>>>,
+    released: Arc<Mutex<Vec<ResourceId>>>,
+    log: Log,
+}
+
+#[async_trait::async_trait]
+impl flink_jobmanager::ResourceDriver for InProcessDriver {
+    async fn request_workers(
+        &self,
+        count: u32,
+        spec: &flink_jobmanager::WorkerResourceSpec,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        self.requests.lock().push(count);
+        for _ in 0..count {
+            let n = self.requests.lock().iter().sum::<u32>() as usize + self.workers.lock().len();
+            let id = format!("worker-{n}");
+            let config = TaskManagerConfig {
+                num_task_slots: spec.num_slots,
+                host: "127.0.0.1".into(),
+                resource_id: Some(id.clone()),
+                jobmanager_address: "127.0.0.1".into(),
+                jobmanager_port: *self.jm_port.lock(),
+                heartbeat_interval: Duration::from_millis(100),
+                heartbeat_timeout: Duration::from_millis(600),
+                ..Default::default()
+            };
+            let spawner = FakeSpawner {
+                tm: Arc::new(Mutex::new(Some(ResourceId(id)))),
+                log: self.log.clone(),
+                behavior: finish_quickly(),
+            };
+            let tm = TaskManagerRunner::start(
+                config,
+                Box::new(move |_| Arc::new(spawner) as Arc<dyn TaskSpawner>),
+            )
+            .await
+            .map_err(|e| flink_jobmanager::ResourceDriverError(e.to_string()))?;
+            self.workers.lock().push(tm);
+        }
+        Ok(())
+    }
+    async fn release_worker(
+        &self,
+        resource_id: &ResourceId,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        self.released.lock().push(resource_id.clone());
+        Ok(())
+    }
+    async fn deregister_application(
+        &self,
+        _status: flink_jobmanager::ApplicationStatus,
+        _diagnostics: Option<String>,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn active_driver_gets_workers_on_demand_and_releases_idle_ones() -> Result<()> {
+    let jm_port = Arc::new(Mutex::new(0));
+    let workers = Arc::new(Mutex::new(Vec::new()));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let released = Arc::new(Mutex::new(Vec::new()));
+    let log: Log = Arc::default();
+    let driver = InProcessDriver {
+        jm_port: jm_port.clone(),
+        workers: workers.clone(),
+        requests: requests.clone(),
+        released: released.clone(),
+        log: log.clone(),
+    };
+    let jm = JobManagerRunner::start(
+        JobManagerConfig {
+            rpc_address: "127.0.0.1".into(),
+            rpc_port: 0,
+            rest_address: "127.0.0.1".into(),
+            rest_port: 0,
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_millis(600),
+            slot_request_timeout: Duration::from_secs(10),
+            taskmanager_timeout: Duration::from_millis(300),
+            slots_per_task_manager: 1,
+            ..Default::default()
+        },
+        Box::new(driver),
+        Arc::new(StandaloneHaServices::new()),
+    )
+    .await?;
+    *jm_port.lock() = jm
+        .rpc_address()
+        .rsplit(':')
+        .next()
+        .context("port")?
+        .parse()?;
+    let job_id = jm.submit_job(job(2, false, &[])).await?;
+    let result = jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Finished, "{result:?}");
+    assert_eq!(
+        requests.lock().iter().sum::<u32>(),
+        2,
+        "exactly 2 one-slot workers requested"
+    );
+    assert_eq!(log.lock().len(), 4);
+    // Idle workers are released through the driver and told to shut down.
+    wait_until("idle workers released", Duration::from_secs(5), || {
+        released.lock().len() == 2
+    })
+    .await?;
+    assert!(jm.task_managers().is_empty());
+    let handles: Vec<TaskManagerHandle> = workers.lock().drain(..).collect();
+    for tm in &handles {
+        let exit = tokio::time::timeout(Duration::from_secs(5), tm.wait_terminated()).await?;
+        assert!(
+            matches!(
+                exit,
+                flink_taskmanager::TaskManagerExit::ShutdownRequested(_)
+            ),
+            "{exit:?}"
+        );
+    }
+    jm.shutdown().await;
+    Ok(())
+}

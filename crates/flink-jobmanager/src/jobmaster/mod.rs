@@ -397,10 +397,12 @@ impl JobMaster {
             let d = self.details.lock();
             for (v, subtasks) in d.executions.iter().enumerate() {
                 for (i, e) in subtasks.iter().enumerate() {
-                    let here = e
-                        .location
-                        .as_ref()
-                        .is_some_and(|l| l.resource_id == lost.resource_id);
+                    // Only slots of the lost registration: a TaskManager that
+                    // registered again may already host this deployment.
+                    let here = dep.slot(JobVertexId(v as u32), i as u32).is_some_and(|s| {
+                        s.location.resource_id == lost.resource_id
+                            && s.registration_id == lost.registration_id
+                    });
                     if here && !e.state.is_terminal() {
                         affected.push(ExecutionAttemptId {
                             job_id: self.graph.job_id,

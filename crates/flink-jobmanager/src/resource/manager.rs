@@ -38,6 +38,8 @@ pub struct AllocatedSlot {
     pub slot_index: u32,
     /// The TaskManager.
     pub location: TaskManagerLocation,
+    /// The TaskManager's registration the slot belongs to.
+    pub registration_id: String,
     /// Its gateway.
     pub gateway: TaskExecutorClient,
 }
@@ -47,6 +49,8 @@ pub struct AllocatedSlot {
 pub struct TaskManagerLost {
     /// Which one.
     pub resource_id: ResourceId,
+    /// Which registration of it (slots of later registrations are unaffected).
+    pub registration_id: String,
     /// Why, for the job's failure cause.
     pub cause: String,
 }
@@ -285,10 +289,11 @@ impl ResourceManager {
             }
             previous
         };
-        if previous.is_some() {
+        if let Some(previous) = previous {
             // The TaskManager restarted or lost us: whatever ran there is gone.
             let _ = self.lost_tx.send(TaskManagerLost {
                 resource_id: reg.resource_id.clone(),
+                registration_id: previous.registration_id,
                 cause: format!(
                     "TaskManager {} registered again; its previous tasks are gone",
                     reg.resource_id
@@ -321,21 +326,20 @@ impl ResourceManager {
 
     /// Removes a TaskManager and tells the jobs that used it.
     pub fn remove_task_manager(&self, resource_id: &ResourceId, cause: String) -> bool {
-        let removed = self
-            .state
-            .lock()
-            .task_managers
-            .remove(resource_id)
-            .is_some();
-        if removed {
-            tracing::warn!(%resource_id, %cause, "TaskManager removed");
-            let _ = self.lost_tx.send(TaskManagerLost {
-                resource_id: resource_id.clone(),
-                cause,
-            });
-            self.bump();
+        let removed = self.state.lock().task_managers.remove(resource_id);
+        match removed {
+            Some(tm) => {
+                tracing::warn!(%resource_id, %cause, "TaskManager removed");
+                let _ = self.lost_tx.send(TaskManagerLost {
+                    resource_id: resource_id.clone(),
+                    registration_id: tm.registration_id,
+                    cause,
+                });
+                self.bump();
+                true
+            }
+            None => false,
         }
-        removed
     }
 
     fn worker_terminated(&self, resource_id: ResourceId, diagnostics: String) {
@@ -465,6 +469,7 @@ impl ResourceManager {
                         allocation_id,
                         slot_index: i as u32,
                         location: tm.location.clone(),
+                        registration_id: tm.registration_id.clone(),
                         gateway: tm.gateway.clone(),
                     });
                 }
