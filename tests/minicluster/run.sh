@@ -42,6 +42,10 @@ mkdir -p "$work_dir/jvm-tmp"
 work_dir="$(cd "$work_dir" && pwd)"
 cd "$work_dir" # MiniYARNCluster keeps its NodeManager dirs under ./target
 
+# NodeManagers pass HADOOP_CONF_DIR (whitelisted) on to containers, as on a real cluster
+mkdir -p "$conf_dir"
+export HADOOP_CONF_DIR="$(cd "$conf_dir" && pwd)"
+
 exec java @"$here/jvm.options" \
   -Dminicluster.log.file="$work_dir/minicluster.log" \
   -Djava.io.tmpdir="$work_dir/jvm-tmp" \

@@ -110,7 +110,7 @@ impl HdfsFileSystem {
         path: &FsPath,
         fut: impl Future<Output = std::result::Result<T, HdfsError>>,
     ) -> Result<T> {
-        timed(
+        match timed(
             self.timeout,
             &self.address,
             operation,
@@ -118,6 +118,51 @@ impl HdfsFileSystem {
             fut,
         )
         .await
+        {
+            Err(FsError::Timeout {
+                operation,
+                path,
+                address,
+                after,
+            }) => Err(self.diagnose_timeout(operation, path, address, after).await),
+            other => other,
+        }
+    }
+
+    /// A timed-out call: if the NameNode port does not even accept TCP, say so (Unreachable).
+    async fn diagnose_timeout(
+        &self,
+        operation: &'static str,
+        path: String,
+        address: String,
+        after: Duration,
+    ) -> FsError {
+        let timeout = FsError::Timeout {
+            operation,
+            path: path.clone(),
+            address: address.clone(),
+            after,
+        };
+        let Some(authority) = self.authority.as_deref().filter(|a| a.contains(':')) else {
+            return timeout;
+        };
+        let probe = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(authority),
+        )
+        .await;
+        let message = match probe {
+            Ok(Ok(_)) => return timeout,
+            Ok(Err(e)) => format!("{e} (retried for {after:?})"),
+            Err(_) => format!("TCP connect timed out (retried for {after:?})"),
+        };
+        FsError::Unreachable {
+            what: "NameNode",
+            address,
+            operation,
+            path,
+            message,
+        }
     }
 
     fn status(&self, s: hdfs_native::client::FileStatus) -> Result<FileStatus> {

@@ -20,7 +20,6 @@ pub const KEEP_WORK_DIR_ENV: &str = "FLINK_RS_MINICLUSTER_KEEP";
 
 const MAIN_CLASS: &str = "org.flinkrs.minicluster.Main";
 const MAIN_CLASS_FILE: &str = "target/classes/org/flinkrs/minicluster/Main.class";
-const MAIN_SOURCE_FILE: &str = "src/main/java/org/flinkrs/minicluster/Main.java";
 const CLASSPATH_FILE: &str = "target/classpath.txt";
 const JVM_OPTIONS_FILE: &str = "jvm.options";
 
@@ -92,6 +91,8 @@ pub struct MiniCluster {
     yarn_site: BTreeMap<String, String>,
     kerberos: Option<KerberosInfo>,
     startup: Duration,
+    java: PathBuf,
+    layout: Layout,
 }
 
 static WORK_DIR_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -149,6 +150,8 @@ impl MiniCluster {
             cmd.arg("--set").arg(format!("{k}={v}"));
         }
         // MiniYARNCluster keeps its NodeManager dirs under ./target
+        // NodeManagers pass HADOOP_CONF_DIR (whitelisted) on to containers, as on a real cluster
+        cmd.env("HADOOP_CONF_DIR", &conf_dir);
         cmd.current_dir(&work_dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -207,6 +210,8 @@ impl MiniCluster {
             yarn_site: BTreeMap::new(),
             kerberos: None,
             startup: Duration::ZERO,
+            java: java.clone(),
+            layout,
         };
         let stderr_text = |tail: &Arc<Mutex<Vec<String>>>| {
             // give the reader thread a moment to drain the pipe
@@ -427,6 +432,29 @@ impl MiniCluster {
         tail_of_file(&self.log_file, lines)
     }
 
+    /// A `java` command running `main_class` on the minicluster's classpath (Hadoop 3.4 client and
+    /// server jars plus the driver classes, e.g. `org.flinkrs.minicluster.SubmitShellApp`), with the
+    /// JVM flags of `jvm.options`, `HADOOP_CONF_DIR` set and logging to `<work dir>/tool.log`.
+    /// Add arguments and run it. Useful to compare a Rust client with the Java one.
+    pub fn java_tool(&self, main_class: &str) -> Command {
+        let mut cmd = Command::new(&self.java);
+        cmd.arg(format!("@{}", self.layout.jvm_options.display()))
+            .arg(format!(
+                "-Dminicluster.log.file={}",
+                self.work_dir.join("tool.log").display()
+            ))
+            .arg("-cp")
+            .arg(format!(
+                "{}:{}",
+                self.layout.classes.display(),
+                self.layout.classpath
+            ))
+            .arg(main_class)
+            .env("HADOOP_CONF_DIR", &self.conf_dir)
+            .stdin(Stdio::null());
+        cmd
+    }
+
     /// Stops the cluster now (same as dropping it).
     pub fn stop(self) {
         drop(self);
@@ -514,6 +542,7 @@ impl Drop for MiniCluster {
     }
 }
 
+#[derive(Debug, Clone)]
 struct Layout {
     jvm_options: PathBuf,
     classes: PathBuf,
@@ -553,10 +582,9 @@ fn check_build(dir: &Path) -> Result<Layout, MiniClusterError> {
             return Err(not_built(p.clone()));
         }
     }
-    let source_file = dir.join(MAIN_SOURCE_FILE);
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(src), Some(class)) = (mtime(&source_file), mtime(&class_file))
-        && src > class
+    if let Some(class) = mtime(&class_file)
+        && let Some((source_file, _)) = newest_file(&dir.join("src")).filter(|(_, t)| *t > class)
     {
         return Err(MiniClusterError::Stale {
             source_file,
@@ -599,6 +627,28 @@ fn prune_stale_work_dirs() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// The most recently modified file below `dir`.
+fn newest_file(dir: &Path) -> Option<(PathBuf, SystemTime)> {
+    let mut best: Option<(PathBuf, SystemTime)> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else if let Ok(t) = meta.modified()
+                && best.as_ref().is_none_or(|(_, b)| t > *b)
+            {
+                best = Some((e.path(), t));
+            }
+        }
+    }
+    best
 }
 
 fn read_site(path: &Path) -> Result<BTreeMap<String, String>, MiniClusterError> {

@@ -111,7 +111,14 @@ fn drop_stops_the_jvm_and_frees_ports_and_work_dir() {
     assert!(accepts_tcp(&nn) && accepts_tcp(&rm));
     assert!(Path::new(&format!("/proc/{pid}")).exists());
 
+    let stopping = std::time::Instant::now();
     drop(c);
+    // the graceful path (stdin EOF -> driver stops YARN and HDFS) finishes well before the 30 s kill
+    assert!(
+        stopping.elapsed() < Duration::from_secs(25),
+        "stop took {:?}",
+        stopping.elapsed()
+    );
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),
         "JVM {pid} still running"
@@ -177,4 +184,48 @@ fn missing_build_names_the_setup_script() {
     assert!(msg.contains("tests/minicluster/setup.sh"), "{msg}");
     assert!(msg.contains("jvm.options"), "{msg}");
     std::fs::remove_dir_all(&empty).unwrap();
+}
+
+#[test]
+fn yarn_launches_a_container_with_the_default_container_executor() {
+    let c = hadoop_minicluster::shared().unwrap();
+    let out_dir = std::env::temp_dir().join(format!("flink-rs-container-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let marker = out_dir.join("marker");
+    let command = format!(
+        "echo launched > {m}; echo \"conf=$HADOOP_CONF_DIR\" >> {m}; echo \"cid=$CONTAINER_ID\" >> {m}",
+        m = marker.display()
+    );
+    let out = c
+        .java_tool("org.flinkrs.minicluster.SubmitShellApp")
+        .arg("--conf-dir")
+        .arg(c.conf_dir())
+        .arg("--command")
+        .arg(&command)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("APP "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // the shell AM never registers, so YARN fails the single attempt after it exits
+    assert!(
+        line.contains("state=FAILED") || line.contains("state=FINISHED"),
+        "{line}"
+    );
+    let text = std::fs::read_to_string(&marker)
+        .unwrap_or_else(|e| panic!("container did not run ({e}): {line}"));
+    assert!(text.starts_with("launched\n"), "{text}");
+    assert!(
+        text.contains(&format!("conf={}", c.conf_dir().display())),
+        "{text}"
+    );
+    assert!(text.contains("cid=container_"), "{text}");
+    std::fs::remove_dir_all(&out_dir).unwrap();
 }
