@@ -176,6 +176,15 @@ impl TaskManagerHandle {
     pub fn is_registered(&self) -> bool {
         self.shared.jm.lock().is_some()
     }
+    /// Number of allocated slots.
+    pub fn allocated_slots(&self) -> usize {
+        self.shared
+            .slots
+            .lock()
+            .iter()
+            .filter(|s| s.is_some())
+            .count()
+    }
     /// Number of tasks currently running.
     pub fn running_tasks(&self) -> usize {
         self.shared.tasks.lock().len()

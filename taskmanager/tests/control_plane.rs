@@ -803,3 +803,52 @@ async fn active_driver_gets_workers_on_demand_and_releases_idle_ones() -> Result
     jm.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slot_allocations_unknown_to_the_jobmanager_are_freed_by_heartbeats() -> Result<()> {
+    use flink_proto::pb;
+    let c = Cluster::start(1, 2, finish_quickly()).await?;
+    let tm = c.tms[0].as_ref().unwrap();
+    let mut client = pb::task_executor_gateway_client::TaskExecutorGatewayClient::connect(format!(
+        "http://{}",
+        tm.rpc_address()
+    ))
+    .await?;
+    // A slot the JobManager never asked for (like a FreeSlot that got lost).
+    client
+        .request_slot(pb::RequestSlotRequest {
+            slot_index: Some(1),
+            allocation_id: AllocationId::generate().to_hex(),
+            job_id: JobId::generate().to_hex(),
+            jobmanager_address: "nowhere:1".into(),
+        })
+        .await?;
+    assert_eq!(tm.allocated_slots(), 1);
+    wait_until("stale slot freed", Duration::from_secs(5), || {
+        tm.allocated_slots() == 0
+    })
+    .await?;
+    // Slot requests are validated.
+    let err = client
+        .request_slot(pb::RequestSlotRequest {
+            slot_index: Some(7),
+            allocation_id: AllocationId::generate().to_hex(),
+            job_id: JobId::generate().to_hex(),
+            jobmanager_address: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("out of range"), "{err}");
+    let err = client
+        .request_slot(pb::RequestSlotRequest {
+            slot_index: None,
+            allocation_id: "zz".into(),
+            job_id: JobId::generate().to_hex(),
+            jobmanager_address: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    c.stop().await;
+    Ok(())
+}

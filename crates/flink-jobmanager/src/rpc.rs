@@ -63,9 +63,16 @@ impl JobManagerGateway for JobManagerGatewayService {
         request: Request<pb::HeartbeatRequest>,
     ) -> Result<Response<pb::HeartbeatResponse>, Status> {
         let r = request.into_inner();
+        let mut report = Vec::new();
+        for slot in &r.slots {
+            if !slot.allocation_id.is_empty() {
+                let a = convert::parse_allocation_id("HeartbeatRequest", &slot.allocation_id)?;
+                report.push((slot.slot_index, a));
+            }
+        }
         let known = self
             .rm
-            .heartbeat(&ResourceId(r.resource_id), &r.registration_id);
+            .heartbeat(&ResourceId(r.resource_id), &r.registration_id, &report);
         let result = if known {
             pb::HeartbeatResult::Ok
         } else {

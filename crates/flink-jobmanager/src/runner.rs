@@ -233,6 +233,11 @@ impl JobManagerHandle {
     pub fn resource_manager(&self) -> &Arc<ResourceManager> {
         &self.rm
     }
+    /// Resolves when the resource driver reports a fatal error (e.g. YARN
+    /// asked the application master to shut down); the process should exit.
+    pub async fn wait_fatal_error(&self) -> String {
+        self.rm.wait_fatal_error().await
+    }
     /// Resolves when a client asked to shut the cluster down (`DELETE /cluster`).
     pub async fn cluster_shutdown_requested(&self) {
         self.shutdown_requested.notified().await

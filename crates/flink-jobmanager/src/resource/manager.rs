@@ -176,6 +176,7 @@ pub struct ResourceManager {
     lost_tx: broadcast::Sender<TaskManagerLost>,
     jm_address: Mutex<String>,
     monitor: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    fatal_error: watch::Sender<Option<String>>,
 }
 
 struct DriverEvents(Weak<ResourceManager>);
@@ -188,6 +189,9 @@ impl ResourceEventHandler for DriverEvents {
     }
     fn on_error(&self, error: String) {
         tracing::error!(%error, "resource driver reported a fatal error");
+        if let Some(rm) = self.0.upgrade() {
+            rm.fatal_error.send_replace(Some(error));
+        }
     }
 }
 
@@ -207,6 +211,7 @@ impl ResourceManager {
             lost_tx,
             jm_address: Mutex::new(String::new()),
             monitor: Mutex::new(None),
+            fatal_error: watch::channel(None).0,
         });
         rm.driver
             .initialize(Arc::new(DriverEvents(Arc::downgrade(&rm))))
@@ -239,6 +244,15 @@ impl ResourceManager {
     /// The driver.
     pub fn driver(&self) -> &Arc<dyn ResourceDriver> {
         &self.driver
+    }
+
+    /// Resolves with the driver's fatal error, if it reports one.
+    pub async fn wait_fatal_error(&self) -> String {
+        let mut rx = self.fatal_error.subscribe();
+        match rx.wait_for(|e| e.is_some()).await {
+            Ok(e) => e.clone().unwrap_or_default(),
+            Err(_) => std::future::pending().await,
+        }
     }
 
     /// Subscribes to lost TaskManagers.
@@ -311,17 +325,52 @@ impl ResourceManager {
     }
 
     /// Records a heartbeat; `false` means the TaskManager is unknown and
-    /// must register again.
-    pub fn heartbeat(&self, resource_id: &ResourceId, registration_id: &str) -> bool {
-        let mut st = self.state.lock();
-        match st.task_managers.get_mut(resource_id) {
-            Some(tm) if tm.registration_id == registration_id => {
-                tm.last_heartbeat = Instant::now();
-                tm.last_heartbeat_wall_ms = now_ms();
-                true
+    /// must register again. `slot_report` is `(slot index, allocation id)`
+    /// of the slots the TaskManager holds: allocations the ResourceManager
+    /// does not know (e.g. a lost `FreeSlot`) are freed on the TaskManager.
+    pub fn heartbeat(
+        &self,
+        resource_id: &ResourceId,
+        registration_id: &str,
+        slot_report: &[(u32, AllocationId)],
+    ) -> bool {
+        let mut stale = Vec::new();
+        let gateway = {
+            let mut st = self.state.lock();
+            match st.task_managers.get_mut(resource_id) {
+                Some(tm) if tm.registration_id == registration_id => {
+                    tm.last_heartbeat = Instant::now();
+                    tm.last_heartbeat_wall_ms = now_ms();
+                    for (index, allocation) in slot_report {
+                        let known = tm
+                            .slots
+                            .get(*index as usize)
+                            .and_then(|s| s.allocation)
+                            .is_some_and(|(a, _)| a == *allocation);
+                        if !known {
+                            stale.push(*allocation);
+                        }
+                    }
+                    tm.gateway.clone()
+                }
+                _ => return false,
             }
-            _ => false,
+        };
+        for allocation_id in stale {
+            tracing::info!(%resource_id, %allocation_id, "freeing a slot allocation the ResourceManager does not know");
+            let mut g = gateway.clone();
+            tokio::spawn(async move {
+                let _ = g
+                    .free_slot(pb::FreeSlotRequest {
+                        allocation_id: allocation_id.to_hex(),
+                        cause:
+                            "slot report reconciliation: allocation unknown to the ResourceManager"
+                                .into(),
+                    })
+                    .await;
+            });
         }
+        true
     }
 
     /// Removes a TaskManager and tells the jobs that used it.
