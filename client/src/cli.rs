@@ -108,7 +108,9 @@ impl ClusterArgs {
             if let Some(p) = port {
                 c.set_string(options::REST_PORT.key(), &p.to_string(), src());
             }
-            if self.target.is_none() && !c.contains(&EXECUTION_TARGET) {
+            // -m means "this cluster": it overrides a target from the config
+            // file, but not an explicit -t.
+            if self.target.is_none() {
                 c.set(&EXECUTION_TARGET, &DeploymentTarget::Remote, "-m");
             }
         }
@@ -476,6 +478,21 @@ mod tests {
             c.get_optional(&SAVEPOINT_PATH).unwrap().as_deref(),
             Some("/sp")
         );
+
+        // -m overrides a target from the config file, an explicit -t wins over -m.
+        let mut c = Configuration::new();
+        c.set(&EXECUTION_TARGET, &DeploymentTarget::Local, "config.yaml");
+        run(&["run", "-m", "jm:1", "example:wc"])
+            .cluster
+            .apply(&mut c)
+            .unwrap();
+        assert_eq!(c.get(&EXECUTION_TARGET).unwrap(), DeploymentTarget::Remote);
+        let mut c = Configuration::new();
+        run(&["run", "-t", "local", "-m", "jm:1", "example:wc"])
+            .cluster
+            .apply(&mut c)
+            .unwrap();
+        assert_eq!(c.get(&EXECUTION_TARGET).unwrap(), DeploymentTarget::Local);
     }
 
     #[test]
