@@ -9,9 +9,7 @@ use hadoop_rpc::{AuthMethod, ConnectionOptions, HadoopConf, RpcError};
 use yarn_client::proto::*;
 mod common;
 
-use yarn_client::{
-    AmRmClient, ApplicationClient, NmClient, YarnError, any_host_request, ids, node_address,
-};
+use yarn_client::{ApplicationClient, YarnError, ids};
 
 fn conf() -> (HadoopConf, &'static hadoop_minicluster::MiniCluster) {
     let cluster =
