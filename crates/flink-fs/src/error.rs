@@ -65,6 +65,18 @@ pub enum FsError {
         message: String,
     },
 
+    /// Kerberos/SASL authentication with the server failed.
+    #[error(
+        "authentication to {address} failed ({operation} {path}): {message}. Run kinit, or set \
+         kerberos-principal and kerberos-keytab (and KRB5_CONFIG for a non-default krb5.conf)"
+    )]
+    Authentication {
+        address: String,
+        operation: &'static str,
+        path: String,
+        message: String,
+    },
+
     /// An operation took longer than allowed.
     #[error(
         "{operation} {path} timed out after {after:?} talking to {address}; \

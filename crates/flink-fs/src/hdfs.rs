@@ -227,6 +227,14 @@ fn map_error(e: HdfsError, operation: &'static str, path: String, address: &str)
                 message: io.to_string(),
             }
         }
+        e @ (HdfsError::SASLError(_) | HdfsError::GSSAPIError(..) | HdfsError::NoSASLMechanism) => {
+            FsError::Authentication {
+                address: address.to_string(),
+                operation,
+                path,
+                message: e.to_string(),
+            }
+        }
         HdfsError::RPCError(class, msg) | HdfsError::FatalRPCError(class, msg) => {
             let short = class.rsplit('.').next().unwrap_or(&class).to_string();
             match short.as_str() {
