@@ -11,6 +11,8 @@
 //! Each is an ordinary program against the public DataStream API, the same
 //! way a user writes a job bundle.
 
+pub mod socket;
+pub mod windowed;
 pub mod wordcount;
 
 use flink_streaming::ProgramRegistry;
@@ -21,5 +23,15 @@ pub fn register_examples(registry: &mut ProgramRegistry) {
         "example:wordcount",
         "counts words of --input (default: a bundled text) into --output (default: print)",
         wordcount::wordcount,
+    );
+    registry.register(
+        "example:windowed",
+        "event-time tumbling windows over out-of-order events (--events N, --output DIR)",
+        windowed::windowed_event_time,
+    );
+    registry.register(
+        "example:socket-window-wordcount",
+        "word counts per 5 s window of lines from --hostname/--port",
+        socket::socket_window_wordcount,
     );
 }
