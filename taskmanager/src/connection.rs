@@ -4,10 +4,12 @@
 use crate::config::TaskManagerConfig;
 use crate::error::TaskManagerExit;
 use crate::state::{JmConnection, TmShared};
+use flink_ha::LeaderInformation;
 use flink_proto::pb;
 use flink_proto::pb::job_manager_gateway_client::JobManagerGatewayClient;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 use tonic::transport::Endpoint;
 
 /// Hardware facts reported at registration.
@@ -84,14 +86,55 @@ async fn register_once(
 
 /// Registers, heartbeats, and registers again when the JobManager is lost
 /// (or exits, per configuration). Returns when the TaskManager must exit.
-pub(crate) async fn run(tm: Arc<TmShared>, config: TaskManagerConfig) {
-    let address = config.jobmanager_rpc_address();
+/// Where the JobManager is: fixed from the configuration, or followed
+/// through HA leader retrieval.
+pub(crate) enum JobManagerAddress {
+    Fixed(String),
+    Leader(watch::Receiver<Option<LeaderInformation>>),
+}
+
+impl JobManagerAddress {
+    fn current(&self) -> Option<String> {
+        match self {
+            Self::Fixed(a) => Some(a.clone()),
+            Self::Leader(rx) => rx.borrow().as_ref().map(|l| l.address.clone()),
+        }
+    }
+
+    /// Resolves when the leader address differs from `address`.
+    async fn changed_from(&mut self, address: &str) {
+        match self {
+            Self::Fixed(_) => std::future::pending().await,
+            Self::Leader(rx) => {
+                let failed = rx
+                    .wait_for(|l| l.as_ref().map(|l| l.address.as_str()) != Some(address))
+                    .await
+                    .is_err();
+                if failed {
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+}
+
+pub(crate) async fn run(tm: Arc<TmShared>, config: TaskManagerConfig, mut jm: JobManagerAddress) {
     loop {
         // ---- registration with exponential backoff ----
         let started = Instant::now();
         let mut backoff = Duration::from_millis(100);
+        let mut address = String::from("<no leader known yet>");
         let registered = loop {
-            match register_once(&tm, &config, &address).await {
+            let attempt = match jm.current() {
+                Some(a) => {
+                    address = a;
+                    register_once(&tm, &config, &address).await
+                }
+                None => Err(
+                    "no JobManager leader is known yet (high-availability leader retrieval)".into(),
+                ),
+            };
+            match attempt {
                 Ok(r) => break r,
                 Err(e) => {
                     if started.elapsed() >= config.registration_timeout {
@@ -134,6 +177,7 @@ pub(crate) async fn run(tm: Arc<TmShared>, config: TaskManagerConfig) {
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
                 _ = tm.reconnect.notified() => break "the JobManager disconnected this TaskManager".to_string(),
+                _ = jm.changed_from(&address) => break format!("the JobManager leader changed from {address}"),
             }
             let req = pb::HeartbeatRequest {
                 resource_id: tm.resource_id.0.clone(),

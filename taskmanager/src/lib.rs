@@ -54,11 +54,25 @@ impl TaskManagerRunner {
         Self::start_with_network(config, NetworkConfig::default(), spawner_factory).await
     }
 
-    /// Starts a TaskManager: data plane, RPC server, registration and heartbeats.
+    /// Starts a TaskManager with a custom network configuration.
     pub async fn start_with_network(
         config: TaskManagerConfig,
         network_config: NetworkConfig,
         spawner_factory: SpawnerFactory,
+    ) -> Result<TaskManagerHandle, TaskManagerError> {
+        Self::start_with_options(config, network_config, spawner_factory, None).await
+    }
+
+    /// Starts a TaskManager: data plane, RPC server, registration and
+    /// heartbeats. With `leader_retrieval` (e.g. `HaServices::leader_retrieval(
+    /// LeaderComponent::ResourceManager)`) the JobManager address is followed
+    /// through HA instead of `jobmanager.rpc.address:port`, and a leader
+    /// change makes the TaskManager register at the new leader.
+    pub async fn start_with_options(
+        config: TaskManagerConfig,
+        network_config: NetworkConfig,
+        spawner_factory: SpawnerFactory,
+        leader_retrieval: Option<watch::Receiver<Option<flink_ha::LeaderInformation>>>,
     ) -> Result<TaskManagerHandle, TaskManagerError> {
         config.validate()?;
         let bind_host = config
@@ -122,7 +136,19 @@ impl TaskManagerRunner {
             }
         });
         let outbox = tokio::spawn(outbox::run(Arc::downgrade(&shared), outbox_rx));
-        let connection = tokio::spawn(connection::run(shared.clone(), config.clone()));
+        let jm_address = match leader_retrieval {
+            Some(rx) => connection::JobManagerAddress::Leader(rx),
+            None => connection::JobManagerAddress::Fixed(config.jobmanager_rpc_address()),
+        };
+        let mut connection_exit = exit_rx.clone();
+        let connection_loop = connection::run(shared.clone(), config.clone(), jm_address);
+        // The connection loop ends with the TaskManager (no heartbeats after exit).
+        let connection = tokio::spawn(async move {
+            tokio::select! {
+                _ = connection_loop => {}
+                _ = connection_exit.wait_for(|e| e.is_some()) => {}
+            }
+        });
         tracing::info!(
             %resource_id,
             rpc = %rpc_address,

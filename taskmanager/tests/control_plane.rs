@@ -788,7 +788,12 @@ async fn active_driver_gets_workers_on_demand_and_releases_idle_ones() -> Result
         released.lock().len() == 2
     })
     .await?;
-    assert!(jm.task_managers().is_empty());
+    wait_until(
+        "released workers unregistered",
+        Duration::from_secs(5),
+        || jm.task_managers().is_empty(),
+    )
+    .await?;
     let handles: Vec<TaskManagerHandle> = workers.lock().drain(..).collect();
     for tm in &handles {
         let exit = tokio::time::timeout(Duration::from_secs(5), tm.wait_terminated()).await?;
@@ -850,5 +855,83 @@ async fn slot_allocations_unknown_to_the_jobmanager_are_freed_by_heartbeats() ->
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
     c.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_manager_follows_the_leader_through_ha() -> Result<()> {
+    let ha = Arc::new(StandaloneHaServices::new());
+    let jm_config = || JobManagerConfig {
+        rpc_address: "127.0.0.1".into(),
+        rpc_port: 0,
+        rest_address: "127.0.0.1".into(),
+        rest_port: 0,
+        heartbeat_interval: Duration::from_millis(100),
+        heartbeat_timeout: Duration::from_millis(600),
+        ..Default::default()
+    };
+    let log: Log = Arc::default();
+    let spawner = FakeSpawner {
+        tm: Arc::new(Mutex::new(Some(ResourceId("tm-ha".into())))),
+        log: log.clone(),
+        behavior: finish_quickly(),
+    };
+    // The TaskManager starts first and waits for a leader.
+    let tm = TaskManagerRunner::start_with_options(
+        TaskManagerConfig {
+            host: "127.0.0.1".into(),
+            resource_id: Some("tm-ha".into()),
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_millis(600),
+            ..Default::default()
+        },
+        Default::default(),
+        Box::new(move |_| Arc::new(spawner) as Arc<dyn TaskSpawner>),
+        Some(flink_ha::HaServices::leader_retrieval(
+            ha.as_ref(),
+            flink_ha::LeaderComponent::ResourceManager,
+        )),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!tm.is_registered());
+    let jm1 = JobManagerRunner::start(jm_config(), Box::new(StandaloneResourceDriver), ha.clone())
+        .await?;
+    wait_until(
+        "registered at the first leader",
+        Duration::from_secs(5),
+        || jm1.slot_counts().0 == 1,
+    )
+    .await?;
+    let job_id = jm1.submit_job(job(1, false, &[])).await?;
+    assert_eq!(
+        jm1.wait_job_result(job_id).await?.status,
+        JobStatus::Finished
+    );
+
+    // A new leader publishes itself: the TaskManager moves over.
+    let jm2 = JobManagerRunner::start(jm_config(), Box::new(StandaloneResourceDriver), ha.clone())
+        .await?;
+    wait_until(
+        "registered at the new leader",
+        Duration::from_secs(5),
+        || jm2.slot_counts().0 == 1,
+    )
+    .await?;
+    let job_id = jm2.submit_job(job(1, false, &[])).await?;
+    assert_eq!(
+        jm2.wait_job_result(job_id).await?.status,
+        JobStatus::Finished
+    );
+    // The old leader stops hearing from it.
+    wait_until(
+        "old leader dropped the TaskManager",
+        Duration::from_secs(5),
+        || jm1.task_managers().is_empty(),
+    )
+    .await?;
+    tm.shutdown().await;
+    jm1.shutdown().await;
+    jm2.shutdown().await;
     Ok(())
 }

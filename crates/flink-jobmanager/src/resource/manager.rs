@@ -142,10 +142,15 @@ struct RegisteredTaskManager {
     last_heartbeat: Instant,
     last_heartbeat_wall_ms: i64,
     idle_since: Option<Instant>,
+    /// Being released: no new slots are allocated on it.
+    releasing: bool,
 }
 
 impl RegisteredTaskManager {
     fn free_slots(&self) -> u32 {
+        if self.releasing {
+            return 0;
+        }
         self.slots.iter().filter(|s| s.allocation.is_none()).count() as u32
     }
     fn update_idle(&mut self, now: Instant) {
@@ -296,6 +301,7 @@ impl ResourceManager {
                 last_heartbeat: now,
                 last_heartbeat_wall_ms: now_ms(),
                 idle_since: Some(now),
+                releasing: false,
             };
             let previous = st.task_managers.insert(reg.resource_id.clone(), tm);
             if previous.is_none() && st.pending_workers > 0 {
@@ -378,7 +384,11 @@ impl ResourceManager {
         let removed = self.state.lock().task_managers.remove(resource_id);
         match removed {
             Some(tm) => {
-                tracing::warn!(%resource_id, %cause, "TaskManager removed");
+                if cause.contains("shutting down") {
+                    tracing::info!(%resource_id, %cause, "TaskManager removed");
+                } else {
+                    tracing::warn!(%resource_id, %cause, "TaskManager removed");
+                }
                 let _ = self.lost_tx.send(TaskManagerLost {
                     resource_id: resource_id.clone(),
                     registration_id: tm.registration_id,
@@ -407,17 +417,20 @@ impl ResourceManager {
         let mut timed_out = Vec::new();
         let mut idle = Vec::new();
         {
-            let st = self.state.lock();
-            for (id, tm) in &st.task_managers {
+            let mut st = self.state.lock();
+            let pending_requests = st.pending_requests;
+            for (id, tm) in st.task_managers.iter_mut() {
                 if now.duration_since(tm.last_heartbeat) > timeout {
                     timed_out.push(id.clone());
                 } else if self.driver.releases_idle_workers()
-                    && st.pending_requests == 0
+                    && pending_requests == 0
+                    && !tm.releasing
                     && tm
                         .idle_since
                         .is_some_and(|t| now.duration_since(t) > self.settings.taskmanager_timeout)
                 {
-                    idle.push((id.clone(), tm.gateway.clone()));
+                    tm.releasing = true;
+                    idle.push((id.clone(), tm.gateway.clone(), tm.registration_id.clone()));
                 }
             }
         }
@@ -435,21 +448,30 @@ impl ResourceManager {
                 });
             }
         }
-        for (id, mut gateway) in idle {
+        for (id, mut gateway, registration_id) in idle {
             tracing::info!(resource_id = %id, "releasing idle TaskManager");
-            if self.state.lock().task_managers.remove(&id).is_none() {
-                continue;
-            }
             self.bump();
-            let driver = self.driver.clone();
+            let rm = Arc::clone(self);
             tokio::spawn(async move {
+                // Tell the TaskManager first so it stops heartbeating, then forget it.
                 let _ = gateway
                     .shutdown(pb::ShutdownRequest {
                         cause: "idle TaskManager released (resourcemanager.taskmanager-timeout)"
                             .into(),
                     })
                     .await;
-                if let Err(e) = driver.release_worker(&id).await {
+                {
+                    let mut st = rm.state.lock();
+                    if st
+                        .task_managers
+                        .get(&id)
+                        .is_some_and(|tm| tm.registration_id == registration_id)
+                    {
+                        st.task_managers.remove(&id);
+                    }
+                }
+                rm.bump();
+                if let Err(e) = rm.driver.release_worker(&id).await {
                     tracing::warn!(resource_id = %id, error = %e, "could not release worker");
                 }
             });
@@ -507,6 +529,9 @@ impl ResourceManager {
         let mut picked = Vec::with_capacity(n as usize);
         let now = Instant::now();
         'outer: for tm in st.task_managers.values_mut() {
+            if tm.releasing {
+                continue;
+            }
             for (i, slot) in tm.slots.iter_mut().enumerate() {
                 if picked.len() as u32 == n {
                     break 'outer;
