@@ -95,3 +95,25 @@ async fn unmanaged_am_runs_two_containers() {
     let (conf, _cluster) = conf();
     common::run_unmanaged_am(&conf).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fails_over_to_the_next_rm_address() {
+    let (_conf, cluster) = conf();
+    let c = ApplicationClient::new(
+        vec!["127.0.0.1:1".into(), cluster.rm_address().to_string()],
+        AuthMethod::simple_from_env(),
+        ConnectionOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(c.cluster_metrics().await.unwrap().num_node_managers(), 2);
+    assert_eq!(c.rpc().current_address().await, cluster.rm_address());
+}
+
+#[test]
+fn missing_hadoop_conf_dir_says_what_to_set() {
+    // Only checks the message of the configuration loader, without touching the process env.
+    let err = HadoopConf::from_dir("/definitely/not/here")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("HADOOP_CONF_DIR"), "{err}");
+}

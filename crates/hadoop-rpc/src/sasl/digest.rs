@@ -820,3 +820,26 @@ mod tests {
         assert_eq!(d.get("cipher"), Some("3des"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn challenge_parsing_never_panics(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = Directives::parse(&data);
+            let mut c = DigestMd5Client::for_token(b"i", b"p", "", "default", vec![RpcProtection::Privacy]);
+            let _ = c.evaluate(&data);
+            let _ = c.evaluate(&data);
+        }
+
+        #[test]
+        fn unwrap_never_panics(data in proptest::collection::vec(any::<u8>(), 0..200), conf in any::<bool>()) {
+            let mut l = DigestLayer::new(&[3u8; 16], conf.then_some(Cipher::TripleDes), 65536).unwrap();
+            let _ = l.unwrap(&data);
+        }
+    }
+}
