@@ -225,15 +225,10 @@ impl TaskManagerHandle {
             Err(_) => TaskManagerExit::Shutdown,
         }
     }
-    /// Clean shutdown: cancels tasks, tells the JobManager, stops servers
-    /// and the data plane.
+    /// Clean shutdown: tells the JobManager (so it fails over at once),
+    /// cancels the tasks and waits up to 2 s for them, then stops the
+    /// servers and the data plane.
     pub async fn shutdown(&self) {
-        self.shared.cancel_all_tasks();
-        // Give tasks a moment to report CANCELED before the goodbye.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        while self.running_tasks() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
         let conn = self.shared.jm.lock().clone();
         if let Some(mut c) = conn {
             let _ = tokio::time::timeout(
@@ -245,6 +240,11 @@ impl TaskManagerHandle {
                     }),
             )
             .await;
+        }
+        self.shared.cancel_all_tasks();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while self.running_tasks() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.shared.exit(TaskManagerExit::Shutdown);
         self.stop();

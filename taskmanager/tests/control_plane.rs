@@ -935,3 +935,125 @@ async fn task_manager_follows_the_leader_through_ha() -> Result<()> {
     jm2.shutdown().await;
     Ok(())
 }
+
+fn lonely_tm_config(jobmanager_port: u16) -> TaskManagerConfig {
+    TaskManagerConfig {
+        host: "127.0.0.1".into(),
+        jobmanager_address: "127.0.0.1".into(),
+        jobmanager_port,
+        heartbeat_interval: Duration::from_millis(100),
+        heartbeat_timeout: Duration::from_millis(600),
+        ..Default::default()
+    }
+}
+
+fn idle_spawner() -> flink_taskmanager::SpawnerFactory {
+    let spawner = FakeSpawner {
+        tm: Arc::default(),
+        log: Arc::default(),
+        behavior: finish_quickly(),
+    };
+    Box::new(move |_| Arc::new(spawner) as Arc<dyn TaskSpawner>)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_gives_up_after_the_timeout_naming_the_jobmanager() -> Result<()> {
+    // A port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let mut config = lonely_tm_config(port);
+    config.registration_timeout = Duration::from_millis(500);
+    let tm = TaskManagerRunner::start(config, idle_spawner()).await?;
+    let exit = tokio::time::timeout(Duration::from_secs(10), tm.wait_terminated()).await?;
+    match exit {
+        flink_taskmanager::TaskManagerExit::RegistrationTimeout(msg) => {
+            assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+            assert!(msg.contains("taskmanager.registration.timeout"), "{msg}");
+        }
+        other => bail!("unexpected exit {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_manager_exits_on_jobmanager_loss_when_configured() -> Result<()> {
+    let c = Cluster::start(1, 1, Arc::new(|_| Behavior::RunUntilCancelled)).await?;
+    let port: u16 =
+        c.jm.rpc_address()
+            .rsplit(':')
+            .next()
+            .context("port")?
+            .parse()?;
+    let mut config = lonely_tm_config(port);
+    config.exit_on_jm_loss = true;
+    let tm = TaskManagerRunner::start(config, idle_spawner()).await?;
+    wait_until("registered", Duration::from_secs(5), || {
+        c.jm.slot_counts().0 == 2
+    })
+    .await?;
+    let started = Instant::now();
+    c.jm.shutdown().await;
+    let exit = tokio::time::timeout(Duration::from_secs(10), tm.wait_terminated()).await?;
+    assert!(
+        matches!(exit, flink_taskmanager::TaskManagerExit::JobManagerLost(_)),
+        "{exit:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "exited before the heartbeat timeout"
+    );
+    // The TaskManager without the flag keeps trying to register instead.
+    let other = c.tms[0].as_ref().unwrap();
+    wait_until(
+        "other TaskManager noticed the loss",
+        Duration::from_secs(5),
+        || !other.is_registered(),
+    )
+    .await?;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), other.wait_terminated())
+            .await
+            .is_err()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_task_manager_shutdown_cancels_tasks_and_fails_over_at_once() -> Result<()> {
+    let mut c = Cluster::start(2, 1, run_then_finish()).await?;
+    let job_id =
+        c.jm.submit_job(job(
+            1,
+            false,
+            &[
+                ("restart-strategy.type", "fixed-delay"),
+                ("restart-strategy.fixed-delay.delay", "10 ms"),
+            ],
+        ))
+        .await?;
+    wait_until("job running", Duration::from_secs(5), || {
+        c.jm.job_details(job_id)
+            .map(|d| d.state_counts()["RUNNING"] == 2)
+            .unwrap_or(false)
+    })
+    .await?;
+    let host: usize = c.tdds()[0].0.0[3..].parse()?;
+    let tm = c.tms[host].take().unwrap();
+    let started = Instant::now();
+    tm.shutdown().await;
+    assert_eq!(tm.running_tasks(), 0);
+    let result = c.jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Finished);
+    let d = c.jm.job_details(job_id)?;
+    assert!(
+        d.exceptions[0].exception.contains("disconnected"),
+        "{:?}",
+        d.exceptions
+    );
+    // No heartbeat timeout was needed (600 ms + restart + run would be longer).
+    assert!(started.elapsed() < Duration::from_secs(3));
+    c.stop().await;
+    Ok(())
+}
