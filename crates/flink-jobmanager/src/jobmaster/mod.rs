@@ -317,7 +317,7 @@ impl JobMaster {
             .map(|f| f.message.clone())
             .unwrap_or_else(|| "the task failed without a message".into());
         Failure {
-            cause: format!("{op} ({}/{par}): {message}", attempt.subtask + 1),
+            cause: root_cause(&op, attempt.subtask, par, &message),
             task_name: Some(self.task_name(attempt)),
             location: dep
                 .slot(attempt.vertex, attempt.subtask)
@@ -609,6 +609,18 @@ impl JobMaster {
     }
 }
 
+/// The job's failure cause for a task failure: `<operator> (<i>/<p>): <message>`.
+/// An operator name that already carries the subtask (`Map (2/4)`, as the
+/// stream task reports it) is kept as is.
+fn root_cause(operator: &str, subtask: u32, parallelism: u32, message: &str) -> String {
+    let suffix = format!("({}/{parallelism})", subtask + 1);
+    if operator.contains(&suffix) {
+        format!("{operator}: {message}")
+    } else {
+        format!("{operator} {suffix}: {message}")
+    }
+}
+
 /// Sends checkpoint RPCs to the gateways of a deployment's tasks.
 struct TaskGateways(HashMap<ExecutionAttemptId, TaskExecutorClient>);
 
@@ -666,5 +678,20 @@ impl CheckpointTaskGateway for TaskGateways {
         self.send(attempt, move |mut g| async move {
             g.notify_checkpoint_aborted(req).await
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn root_cause_names_operator_and_subtask_once() {
+        assert_eq!(
+            super::root_cause("Map -> Filter", 1, 4, "panicked at 'boom'"),
+            "Map -> Filter (2/4): panicked at 'boom'"
+        );
+        assert_eq!(
+            super::root_cause("Filter (2/4)", 1, 4, "panicked: boom"),
+            "Filter (2/4): panicked: boom"
+        );
     }
 }
