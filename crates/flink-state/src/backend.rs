@@ -35,7 +35,15 @@ fn entry_hash<N: std::hash::Hash>(key_hash: u64, ns: &N) -> u64 {
     let mut h = FxHasher::default();
     h.write_u64(key_hash);
     ns.hash(&mut h);
-    h.finish()
+    // Final avalanche (murmur3 fmix64): hashbrown takes the bucket from the
+    // low bits and the tag from the top bits, and Fx leaves structured
+    // inputs (window bounds) poorly mixed.
+    let mut x = h.finish();
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
 }
 
 impl<K: StateKey, N: Namespace, S: StateValue> Table<K, N, S> {
@@ -215,6 +223,8 @@ pub struct HeapKeyedStateBackend<K, N> {
     pub(crate) tables: Vec<Box<dyn ErasedTable<K, N>>>,
     by_name: FxHashMap<String, usize>,
     by_descriptor: FxHashMap<u64, usize>,
+    /// The last resolved (descriptor id, table index).
+    last: (u64, usize),
     pub(crate) pending: Vec<PendingChunk>,
 }
 
@@ -232,6 +242,7 @@ impl<K: StateKey, N: Namespace> HeapKeyedStateBackend<K, N> {
             tables: Vec::new(),
             by_name: FxHashMap::default(),
             by_descriptor: FxHashMap::default(),
+            last: (0, 0),
             pending: Vec::new(),
         }
     }
@@ -286,10 +297,20 @@ impl<K: StateKey, N: Namespace> HeapKeyedStateBackend<K, N> {
             .map_or(0, |t| t.len())
     }
 
+    #[inline]
     fn resolve<S: StateValue>(&mut self, d: &StateDescriptor) -> Result<usize, StateError> {
+        if self.last.0 == d.id {
+            return Ok(self.last.1);
+        }
         if let Some(&i) = self.by_descriptor.get(&d.id) {
+            self.last = (d.id, i);
             return Ok(i);
         }
+        self.resolve_slow::<S>(d)
+    }
+
+    #[cold]
+    fn resolve_slow<S: StateValue>(&mut self, d: &StateDescriptor) -> Result<usize, StateError> {
         let i = match self.by_name.get(&*d.name) {
             Some(&i) => {
                 let t = &self.tables[i];
@@ -328,6 +349,7 @@ impl<K: StateKey, N: Namespace> HeapKeyedStateBackend<K, N> {
             }
         };
         self.by_descriptor.insert(d.id, i);
+        self.last = (d.id, i);
         Ok(i)
     }
 
@@ -365,6 +387,12 @@ impl<K: StateKey, N: Namespace> HeapKeyedStateBackend<K, N> {
         })
     }
 
+    /// The state of descriptor `d` (value, list or map) for the current key and namespace.
+    #[inline]
+    pub fn state<D: KeyedStateAccess<K, N>>(&mut self, d: &D) -> Result<D::State<'_>, StateError> {
+        d.bind(self)
+    }
+
     /// The value state of `d` for the current key and namespace.
     #[inline]
     pub fn value<V: StateValue>(
@@ -394,6 +422,57 @@ impl<K: StateKey, N: Namespace> HeapKeyedStateBackend<K, N> {
         UV: StateValue,
     {
         Ok(MapState(self.access::<FxHashMap<UK, UV>>(&d.desc)?))
+    }
+}
+
+/// A descriptor that can be bound to a backend, so that
+/// `backend.state(&descriptor)` returns the matching state view.
+pub trait KeyedStateAccess<K, N> {
+    /// The view of the state for the current key and namespace.
+    type State<'a>
+    where
+        Self: 'a,
+        K: 'a,
+        N: 'a;
+    /// Binds the descriptor to `backend`.
+    fn bind<'a>(
+        &self,
+        backend: &'a mut HeapKeyedStateBackend<K, N>,
+    ) -> Result<Self::State<'a>, StateError>;
+}
+
+impl<K: StateKey, N: Namespace, V: StateValue> KeyedStateAccess<K, N> for ValueStateDescriptor<V> {
+    type State<'a> = ValueState<'a, K, N, V>;
+    #[inline]
+    fn bind<'a>(
+        &self,
+        backend: &'a mut HeapKeyedStateBackend<K, N>,
+    ) -> Result<ValueState<'a, K, N, V>, StateError> {
+        backend.value(self)
+    }
+}
+
+impl<K: StateKey, N: Namespace, V: StateValue> KeyedStateAccess<K, N> for ListStateDescriptor<V> {
+    type State<'a> = ListState<'a, K, N, V>;
+    #[inline]
+    fn bind<'a>(
+        &self,
+        backend: &'a mut HeapKeyedStateBackend<K, N>,
+    ) -> Result<ListState<'a, K, N, V>, StateError> {
+        backend.list(self)
+    }
+}
+
+impl<K: StateKey, N: Namespace, UK: StateKey, UV: StateValue> KeyedStateAccess<K, N>
+    for MapStateDescriptor<UK, UV>
+{
+    type State<'a> = MapState<'a, K, N, UK, UV>;
+    #[inline]
+    fn bind<'a>(
+        &self,
+        backend: &'a mut HeapKeyedStateBackend<K, N>,
+    ) -> Result<MapState<'a, K, N, UK, UV>, StateError> {
+        backend.map(self)
     }
 }
 
@@ -588,6 +667,8 @@ mod tests {
         let l = ListStateDescriptor::<String>::new("l");
         let m = MapStateDescriptor::<String, i64>::new("m");
         b.set_current_key(7);
+        b.state(&l).unwrap().add("w".into());
+        b.state(&l).unwrap().clear();
         b.list(&l).unwrap().add("x".into());
         b.list(&l)
             .unwrap()

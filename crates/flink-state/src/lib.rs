@@ -24,7 +24,7 @@ mod error;
 pub mod snapshot;
 mod timers;
 
-pub use backend::{HeapKeyedStateBackend, ListState, MapState, ValueState};
+pub use backend::{HeapKeyedStateBackend, KeyedStateAccess, ListState, MapState, ValueState};
 pub use descriptor::{
     ListStateDescriptor, MapStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor,
 };

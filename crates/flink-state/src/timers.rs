@@ -18,10 +18,22 @@ pub enum TimeDomain {
     ProcessingTime,
 }
 
-/// Timers of one time domain, deduplicated and ordered by timestamp.
+/// The timers of one timestamp.
+enum Bucket<K, N> {
+    /// Deduplicating.
+    Set(FxHashSet<(K, N)>),
+    /// Not deduplicating: the owner never registers a timer twice.
+    List(Vec<(K, N)>),
+}
+
+/// Timers of one time domain, ordered by timestamp. By default a timer
+/// registered twice exists once; a queue made with
+/// [`without_dedup`](Self::without_dedup) skips that check (a plain vector
+/// push per timer) for owners that never register the same timer twice.
 pub struct TimerQueue<K, N> {
-    by_time: BTreeMap<i64, FxHashSet<(K, N)>>,
+    by_time: BTreeMap<i64, Bucket<K, N>>,
     len: usize,
+    dedup: bool,
 }
 
 impl<K, N> Default for TimerQueue<K, N> {
@@ -29,26 +41,64 @@ impl<K, N> Default for TimerQueue<K, N> {
         Self {
             by_time: BTreeMap::new(),
             len: 0,
+            dedup: true,
         }
     }
 }
 
 impl<K: StateKey, N: Namespace> TimerQueue<K, N> {
-    /// Registers a timer; false if it already existed.
+    /// A deduplicating queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A queue that does not check for duplicates: the caller guarantees it
+    /// never registers a timer that is already registered.
+    pub fn without_dedup() -> Self {
+        Self {
+            dedup: false,
+            ..Self::default()
+        }
+    }
+
+    /// Registers a timer; false if it already existed (deduplicating queues).
     #[inline]
     pub fn register(&mut self, ts: i64, key: K, ns: N) -> bool {
-        let added = self.by_time.entry(ts).or_default().insert((key, ns));
+        let dedup = self.dedup;
+        let bucket = self.by_time.entry(ts).or_insert_with(|| {
+            if dedup {
+                Bucket::Set(FxHashSet::default())
+            } else {
+                Bucket::List(Vec::new())
+            }
+        });
+        let added = match bucket {
+            Bucket::Set(s) => s.insert((key, ns)),
+            Bucket::List(v) => {
+                v.push((key, ns));
+                true
+            }
+        };
         self.len += added as usize;
         added
     }
 
     /// Deletes a timer; false if there was none.
     pub fn delete(&mut self, ts: i64, key: &K, ns: &N) -> bool {
-        let Some(set) = self.by_time.get_mut(&ts) else {
+        let Some(bucket) = self.by_time.get_mut(&ts) else {
             return false;
         };
-        let removed = set.remove(&(key.clone(), ns.clone()));
-        if set.is_empty() {
+        let (removed, empty) = match bucket {
+            Bucket::Set(s) => (s.remove(&(key.clone(), ns.clone())), s.is_empty()),
+            Bucket::List(v) => match v.iter().position(|(k, n)| k == key && n == ns) {
+                Some(i) => {
+                    v.swap_remove(i);
+                    (true, v.is_empty())
+                }
+                None => (false, v.is_empty()),
+            },
+        };
+        if empty {
             self.by_time.remove(&ts);
         }
         self.len -= removed as usize;
@@ -57,9 +107,11 @@ impl<K: StateKey, N: Namespace> TimerQueue<K, N> {
 
     /// Whether the timer exists.
     pub fn contains(&self, ts: i64, key: &K, ns: &N) -> bool {
-        self.by_time
-            .get(&ts)
-            .is_some_and(|s| s.contains(&(key.clone(), ns.clone())))
+        match self.by_time.get(&ts) {
+            Some(Bucket::Set(s)) => s.contains(&(key.clone(), ns.clone())),
+            Some(Bucket::List(v)) => v.iter().any(|(k, n)| k == key && n == ns),
+            None => false,
+        }
     }
 
     /// The earliest timestamp with a timer.
@@ -71,13 +123,15 @@ impl<K: StateKey, N: Namespace> TimerQueue<K, N> {
     /// `<= upto`. Timers registered for that timestamp while the returned
     /// batch is being fired come back in the next call.
     pub fn pop_batch(&mut self, upto: i64) -> Option<(i64, Vec<(K, N)>)> {
-        let mut entry = self.by_time.first_entry()?;
+        let entry = self.by_time.first_entry()?;
         if *entry.key() > upto {
             return None;
         }
-        let ts = *entry.key();
-        let batch: Vec<(K, N)> = std::mem::take(entry.get_mut()).into_iter().collect();
-        entry.remove();
+        let (ts, bucket) = entry.remove_entry();
+        let batch: Vec<(K, N)> = match bucket {
+            Bucket::Set(s) => s.into_iter().collect(),
+            Bucket::List(v) => v,
+        };
         self.len -= batch.len();
         Some((ts, batch))
     }
@@ -85,18 +139,24 @@ impl<K: StateKey, N: Namespace> TimerQueue<K, N> {
     /// Removes and returns every timer, in timestamp order.
     pub fn drain_all(&mut self) -> Vec<(i64, K, N)> {
         let mut out = Vec::with_capacity(self.len);
-        for (ts, set) in std::mem::take(&mut self.by_time) {
-            out.extend(set.into_iter().map(|(k, n)| (ts, k, n)));
+        while let Some((ts, batch)) = self.pop_batch(i64::MAX) {
+            out.extend(batch.into_iter().map(|(k, n)| (ts, k, n)));
         }
-        self.len = 0;
         out
     }
 
     /// All timers (timestamp order; arbitrary order within a timestamp).
     pub fn iter(&self) -> impl Iterator<Item = (i64, &K, &N)> {
-        self.by_time
-            .iter()
-            .flat_map(|(ts, s)| s.iter().map(move |(k, n)| (*ts, k, n)))
+        self.by_time.iter().flat_map(|(ts, b)| {
+            let (set, list) = match b {
+                Bucket::Set(s) => (Some(s.iter()), None),
+                Bucket::List(v) => (None, Some(v.iter())),
+            };
+            set.into_iter()
+                .flatten()
+                .chain(list.into_iter().flatten())
+                .map(move |(k, n)| (*ts, k, n))
+        })
     }
 
     /// Number of timers.
@@ -131,9 +191,19 @@ impl<K, N> Default for InternalTimerService<K, N> {
 }
 
 impl<K: StateKey, N: Namespace> InternalTimerService<K, N> {
-    /// An empty service with watermark `i64::MIN`.
+    /// An empty service with watermark `i64::MIN`; registering a timer twice keeps one.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty service whose owner never registers a timer that is already
+    /// registered (see [`TimerQueue::without_dedup`]); cheaper per timer.
+    pub fn without_dedup() -> Self {
+        Self {
+            event_time: TimerQueue::without_dedup(),
+            processing_time: TimerQueue::without_dedup(),
+            watermark: i64::MIN,
+        }
     }
 
     /// The current event-time watermark.
@@ -209,6 +279,22 @@ mod tests {
         assert!(q.pop_batch(30).is_none());
         let (ts, _) = q.pop_batch(i64::MAX).unwrap();
         assert_eq!(ts, i64::MAX, "a timer at MAX fires at the final watermark");
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn queue_without_dedup_keeps_order_and_deletes() {
+        let mut q: TimerQueue<u32, VoidNamespace> = TimerQueue::without_dedup();
+        for (ts, k) in [(5, 1), (3, 2), (5, 3), (1, 4)] {
+            assert!(q.register(ts, k, VoidNamespace));
+        }
+        assert!(q.contains(5, &3, &VoidNamespace));
+        assert!(q.delete(5, &1, &VoidNamespace));
+        assert!(!q.delete(5, &1, &VoidNamespace));
+        let all: Vec<(i64, u32)> = q.iter().map(|(t, k, _)| (t, *k)).collect();
+        assert_eq!(all, [(1, 4), (3, 2), (5, 3)]);
+        let drained: Vec<(i64, u32)> = q.drain_all().into_iter().map(|(t, k, _)| (t, k)).collect();
+        assert_eq!(drained, [(1, 4), (3, 2), (5, 3)]);
         assert!(q.is_empty());
     }
 

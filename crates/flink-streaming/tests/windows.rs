@@ -499,3 +499,127 @@ fn windowed_example_writes_one_line_per_sensor_window() {
     assert_eq!(got.len(), want.len());
     assert_eq!(got, want);
 }
+
+/// Counts what reaches the end of a chain.
+struct Count(u64);
+
+impl<T: Send> Output<T> for Count {
+    fn record(&mut self, _: T, _: Option<i64>) -> OpResult {
+        self.0 += 1;
+        Ok(())
+    }
+    fn watermark(&mut self, _: i64) -> OpResult {
+        Ok(())
+    }
+    fn watermark_status(&mut self, _: bool) -> OpResult {
+        Ok(())
+    }
+    fn processing_time(&mut self, _: i64) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint(
+        &mut self,
+        _: &flink_streaming::element::CheckpointBarrier,
+        _: &mut flink_streaming::runtime::snapshot::SnapshotCollector,
+    ) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint_complete(&mut self, _: u64) -> OpResult {
+        Ok(())
+    }
+    fn end_input(&mut self) -> OpResult {
+        Ok(())
+    }
+}
+
+fn bench_ctx() -> RuntimeContext {
+    RuntimeContext {
+        task_name: "bench".into(),
+        operator_name: "Window".into(),
+        operator_uid: "window".into(),
+        operator_index: 0,
+        subtask: 0,
+        parallelism: 1,
+        max_parallelism: 128,
+        attempt: 0,
+        config: Default::default(),
+        restore: None,
+        batch_mode: false,
+    }
+}
+
+/// Drives `op` with `n` bids (auction, price, ts) over 10k auctions, 1 ms
+/// apart, a watermark every 1000 events; returns events/s.
+fn drive<O: Send, Op: StreamOperator<(u64, u64, i64), O>>(mut op: Op, n: u64) -> (f64, u64) {
+    let mut out = Count(0);
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        let ts = i as i64;
+        let auction = i.wrapping_mul(2654435761) % 10_000;
+        op.process((auction, i % 1000, ts), Some(ts), &mut out)
+            .unwrap();
+        if i % 1000 == 999 {
+            op.watermark(ts - 100, &mut out).unwrap();
+        }
+    }
+    op.watermark(i64::MAX, &mut out).unwrap();
+    (n as f64 / start.elapsed().as_secs_f64(), out.0)
+}
+
+/// Throughput of the window operator alone, e.g. the hot loops of Nexmark
+/// q5 (sliding count per auction) and q7 (tumbling max):
+/// `cargo test --release -p flink-streaming --test windows -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn window_operator_throughput() {
+    use flink_streaming::operators::window::{AggregateContents, ReduceContents, WindowOperator};
+    use std::sync::Arc;
+    type Bid = (u64, u64, i64);
+    #[derive(Clone)]
+    struct CountBids;
+    impl AggregateFunction<Bid, u64, u64> for CountBids {
+        fn create_accumulator(&self) -> u64 {
+            0
+        }
+        fn add(&self, _: Bid, acc: &mut u64) {
+            *acc += 1;
+        }
+        fn get_result(&self, acc: &u64) -> u64 {
+            *acc
+        }
+        fn merge(&self, a: u64, b: u64) -> u64 {
+            a + b
+        }
+    }
+    let n = 2_000_000;
+    let ctx = bench_ctx();
+    let key: flink_streaming::operators::keyed::KeySelector<Bid, u64> = Arc::new(|b: &Bid| b.0);
+    let op = WindowOperator::new(
+        key.clone(),
+        SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(2)),
+        AggregateContents::new(CountBids),
+        0,
+        &ctx,
+    );
+    let (rate, out) = drive(op, n);
+    println!("q5-like sliding 10s/2s count per auction: {rate:.0} events/s ({out} results)");
+    let op = WindowOperator::new(
+        key.clone(),
+        TumblingEventTimeWindows::of(Duration::from_secs(10)),
+        ReduceContents::new(|a: Bid, b: Bid| if b.1 > a.1 { b } else { a }),
+        0,
+        &ctx,
+    );
+    let (rate, out) = drive(op, n);
+    println!("q7-like tumbling 10s max per auction: {rate:.0} events/s ({out} results)");
+    let all: flink_streaming::operators::keyed::KeySelector<Bid, ()> = Arc::new(|_: &Bid| ());
+    let op = WindowOperator::new(
+        all,
+        TumblingEventTimeWindows::of(Duration::from_secs(10)),
+        ReduceContents::new(|a: Bid, b: Bid| if b.1 > a.1 { b } else { a }),
+        0,
+        &ctx,
+    );
+    let (rate, out) = drive(op, n);
+    println!("q7-like tumbling 10s global max: {rate:.0} events/s ({out} results)");
+}

@@ -295,7 +295,10 @@ where
             lateness: if event_time { lateness.max(0) } else { 0 },
             event_time,
             state: HeapKeyedStateBackend::new(ctx.max_parallelism, ctx.key_group_range()),
-            timers: InternalTimerService::new(),
+            // Timers are registered only when a window's state is created
+            // (and never for a window that still has timers), so the timer
+            // queues need no duplicate check.
+            timers: InternalTimerService::without_dedup(),
             acc: ValueStateDescriptor::new("window-contents"),
             sessions: ValueStateDescriptor::new("merging-window-set"),
             scratch: Vec::new(),
@@ -359,33 +362,46 @@ where
         }
     }
 
-    /// Emits window `w` of the current key `k` (if it has contents).
-    fn emit(&mut self, k: &K, w: TimeWindow, out: &mut dyn Output<O>) -> OpResult {
+    /// Emits window `w` of the current key `k` (if it has contents); with
+    /// `purge` its contents are removed at the same time.
+    fn emit(
+        &mut self,
+        k: &K,
+        w: TimeWindow,
+        now: i64,
+        purge: bool,
+        out: &mut dyn Output<O>,
+    ) -> OpResult {
         self.state.set_current_namespace(w);
         let ctx = WindowContext {
             window: w,
             current_watermark: self.timers.current_watermark(),
-            current_processing_time: now_ms(),
+            current_processing_time: now,
         };
-        let st = self.state.value(&self.acc)?;
-        if let Some(acc) = st.value() {
-            let mut c = Collector::new(out, Some(w.max_timestamp()));
+        let mut st = self.state.value(&self.acc)?;
+        let mut c = Collector::new(out, Some(w.max_timestamp()));
+        if purge {
+            if let Some(acc) = st.take() {
+                self.contents.emit(k, &ctx, &acc, &mut c)?;
+            }
+        } else if let Some(acc) = st.value() {
             self.contents.emit(k, &ctx, acc, &mut c)?;
-            c.finish()?;
         }
-        Ok(())
+        c.finish()
     }
 
     fn emit_current(&mut self, w: TimeWindow, out: &mut dyn Output<O>) -> OpResult {
         if let Some(k) = self.state.current_key().cloned() {
-            self.emit(&k, w, out)?;
+            self.emit(&k, w, now_ms(), false, out)?;
         }
         Ok(())
     }
 
-    fn clear_window(&mut self, w: TimeWindow) -> OpResult {
-        self.state.set_current_namespace(w);
-        self.state.value(&self.acc)?.clear();
+    fn clear_window(&mut self, w: TimeWindow, contents_cleared: bool) -> OpResult {
+        if !contents_cleared {
+            self.state.set_current_namespace(w);
+            self.state.value(&self.acc)?.clear();
+        }
         if self.gap.is_some() {
             self.state.set_current_namespace(SESSIONS_NAMESPACE);
             let mut st = self.state.value(&self.sessions)?;
@@ -403,13 +419,21 @@ where
         Ok(())
     }
 
-    fn on_timer(&mut self, ts: i64, k: K, w: TimeWindow, out: &mut dyn Output<O>) -> OpResult {
+    fn on_timer(
+        &mut self,
+        ts: i64,
+        k: K,
+        w: TimeWindow,
+        now: i64,
+        out: &mut dyn Output<O>,
+    ) -> OpResult {
         self.state.set_current_key(k.clone());
+        let cleanup = ts == self.cleanup_time(&w);
         if ts == w.max_timestamp() {
-            self.emit(&k, w, out)?;
+            self.emit(&k, w, now, cleanup, out)?;
         }
-        if ts == self.cleanup_time(&w) {
-            self.clear_window(w)?;
+        if cleanup {
+            self.clear_window(w, ts == w.max_timestamp())?;
         }
         Ok(())
     }
@@ -470,8 +494,11 @@ where
             return Ok(());
         }
         let mut acc: Option<C::Acc> = None;
+        let unchanged = absorbed.contains(&merged);
         for w in &absorbed {
-            self.delete_timers(*w);
+            if *w != merged {
+                self.delete_timers(*w);
+            }
             self.state.set_current_namespace(*w);
             if let Some(a) = self.state.value(&self.acc)?.take() {
                 acc = Some(match acc {
@@ -487,7 +514,9 @@ where
         self.contents.add(&mut acc, value);
         self.state.set_current_namespace(merged);
         self.state.value(&self.acc)?.update(acc);
-        self.register_timers(merged, wm);
+        if !unchanged {
+            self.register_timers(merged, wm);
+        }
         sessions.push(merged);
         self.state.set_current_namespace(SESSIONS_NAMESPACE);
         self.state.value(&self.sessions)?.update(sessions);
@@ -498,9 +527,10 @@ where
     }
 
     fn fire_due(&mut self, domain: TimeDomain, upto: i64, out: &mut dyn Output<O>) -> OpResult {
+        let now = now_ms();
         while let Some((ts, batch)) = self.timers.queue_mut(domain).pop_batch(upto) {
             for (k, w) in batch {
-                self.on_timer(ts, k, w, out)?;
+                self.on_timer(ts, k, w, now, out)?;
             }
         }
         Ok(())
