@@ -434,7 +434,8 @@ impl MiniCluster {
 
     /// A `java` command running `main_class` on the minicluster's classpath (Hadoop 3.4 client and
     /// server jars plus the driver classes, e.g. `org.flinkrs.minicluster.SubmitShellApp`), with the
-    /// JVM flags of `jvm.options`, `HADOOP_CONF_DIR` set and logging to `<work dir>/tool.log`.
+    /// JVM flags of `jvm.options`, `HADOOP_CONF_DIR` set, the cluster's krb5.conf when secure, and
+    /// logging to `<work dir>/tool.log`.
     /// Add arguments and run it. Useful to compare a Rust client with the Java one.
     pub fn java_tool(&self, main_class: &str) -> Command {
         let mut cmd = Command::new(&self.java);
@@ -443,6 +444,11 @@ impl MiniCluster {
                 "-Dminicluster.log.file={}",
                 self.work_dir.join("tool.log").display()
             ))
+            .args(
+                self.kerberos
+                    .as_ref()
+                    .map(|k| format!("-Djava.security.krb5.conf={}", k.krb5_conf.display())),
+            )
             .arg("-cp")
             .arg(format!(
                 "{}:{}",

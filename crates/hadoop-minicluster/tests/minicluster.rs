@@ -186,46 +186,78 @@ fn missing_build_names_the_setup_script() {
     std::fs::remove_dir_all(&empty).unwrap();
 }
 
-#[test]
-fn yarn_launches_a_container_with_the_default_container_executor() {
-    let c = hadoop_minicluster::shared().unwrap();
-    let out_dir = std::env::temp_dir().join(format!("flink-rs-container-{}", std::process::id()));
+/// Submits a shell-command AM with the Java reference client; returns its `APP ...` line and what
+/// the container wrote (its marker file).
+fn run_shell_app(c: &MiniCluster, login: Option<(&str, &Path)>) -> (String, String) {
+    let out_dir = c.work_dir().join(format!(
+        "container-out-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
     std::fs::create_dir_all(&out_dir).unwrap();
     let marker = out_dir.join("marker");
     let command = format!(
-        "echo launched > {m}; echo \"conf=$HADOOP_CONF_DIR\" >> {m}; echo \"cid=$CONTAINER_ID\" >> {m}",
+        "echo launched > {m}; echo \"conf=$HADOOP_CONF_DIR\" >> {m}; echo \"cid=$CONTAINER_ID\" >> {m}; echo \"user=$USER\" >> {m}",
         m = marker.display()
     );
-    let out = c
-        .java_tool("org.flinkrs.minicluster.SubmitShellApp")
-        .arg("--conf-dir")
+    let mut cmd = c.java_tool("org.flinkrs.minicluster.SubmitShellApp");
+    cmd.arg("--conf-dir")
         .arg(c.conf_dir())
         .arg("--command")
-        .arg(&command)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        .arg(&command);
+    if let Some((principal, keytab)) = login {
+        cmd.arg("--principal")
+            .arg(principal)
+            .arg("--keytab")
+            .arg(keytab);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "stdout: {stdout}\nstderr: {}\nlog: {}",
+        String::from_utf8_lossy(&out.stderr),
+        c.log_tail(30)
     );
     let line = stdout
         .lines()
         .find(|l| l.starts_with("APP "))
-        .unwrap_or_else(|| panic!("{stdout}"));
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_string();
     // the shell AM never registers, so YARN fails the single attempt after it exits
     assert!(
         line.contains("state=FAILED") || line.contains("state=FINISHED"),
         "{line}"
     );
     let text = std::fs::read_to_string(&marker)
-        .unwrap_or_else(|e| panic!("container did not run ({e}): {line}"));
+        .unwrap_or_else(|e| panic!("container did not run ({e}): {line}\n{}", c.log_tail(30)));
+    std::fs::remove_dir_all(&out_dir).unwrap();
+    (line, text)
+}
+
+#[test]
+fn yarn_launches_a_container_with_the_default_container_executor() {
+    let c = hadoop_minicluster::shared().unwrap();
+    let (_, text) = run_shell_app(c, None);
     assert!(text.starts_with("launched\n"), "{text}");
     assert!(
         text.contains(&format!("conf={}", c.conf_dir().display())),
         "{text}"
     );
     assert!(text.contains("cid=container_"), "{text}");
-    std::fs::remove_dir_all(&out_dir).unwrap();
+}
+
+#[test]
+fn secure_yarn_launches_a_container_for_a_kerberos_user() {
+    let c = hadoop_minicluster::shared_secure().unwrap();
+    let k = c.kerberos().unwrap();
+    let (line, text) = run_shell_app(c, Some((&k.client_principal, &k.keytab)));
+    assert!(
+        line.contains(" user=flink "),
+        "the app runs as the principal's short name: {line}"
+    );
+    assert!(text.starts_with("launched\n"), "{text}");
+    assert!(text.contains("user=flink"), "{text}");
 }

@@ -350,7 +350,10 @@ public final class Main {
         // The JVM itself uses MiniKdc's krb5.conf (set by MiniKdc.start as java.security.krb5.conf).
 
         String hdfsP = "hdfs/localhost@" + realm;
-        String yarnP = "yarn/localhost@" + realm;
+        // One JVM has one Kerberos login user, and every RPC server in it authenticates as that user
+        // (the NameNode logs in first). So YARN daemons use the HDFS service principal too; otherwise
+        // clients expecting yarn/localhost see hdfs/localhost and refuse the server.
+        String yarnP = hdfsP;
         String httpP = "HTTP/localhost@" + realm;
         String kt = keytab.getAbsolutePath();
         conf.set("hadoop.security.authentication", "kerberos");

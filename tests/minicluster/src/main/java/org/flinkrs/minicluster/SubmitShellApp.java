@@ -5,7 +5,8 @@
  * The command never registers with the RM, so YARN ends the app as FAILED after the single attempt; what matters is
  * that the NodeManager really launched the container (the command's side effects prove it).
  *
- * Usage: SubmitShellApp --conf-dir DIR --command 'shell command' [--timeout-s N]
+ * Usage: SubmitShellApp --conf-dir DIR --command 'shell command' [--timeout-s N] [--principal P --keytab FILE]
+ * (for a secure cluster also pass -Djava.security.krb5.conf=DIR/krb5.conf to the JVM).
  */
 package org.flinkrs.minicluster;
 
@@ -14,6 +15,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.yarn.api.records.ApplicationId;
 import org.apache.hadoop.yarn.api.records.ApplicationReport;
 import org.apache.hadoop.yarn.api.records.ApplicationSubmissionContext;
@@ -29,11 +31,15 @@ public final class SubmitShellApp {
         String confDir = null;
         String command = null;
         int timeoutS = 90;
+        String principal = null;
+        String keytab = null;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--conf-dir": confDir = args[i + 1]; break;
                 case "--command": command = args[i + 1]; break;
                 case "--timeout-s": timeoutS = Integer.parseInt(args[i + 1]); break;
+                case "--principal": principal = args[i + 1]; break;
+                case "--keytab": keytab = args[i + 1]; break;
                 default:
                     System.err.println("unknown argument " + args[i]);
                     System.exit(2);
@@ -46,6 +52,10 @@ public final class SubmitShellApp {
         YarnConfiguration conf = new YarnConfiguration();
         conf.addResource(new Path(new File(confDir, "core-site.xml").getAbsolutePath()));
         conf.addResource(new Path(new File(confDir, "yarn-site.xml").getAbsolutePath()));
+        if (principal != null && keytab != null) {
+            UserGroupInformation.setConfiguration(conf);
+            UserGroupInformation.loginUserFromKeytab(principal, keytab);
+        }
         YarnClient client = YarnClient.createYarnClient();
         client.init(conf);
         client.start();
@@ -76,7 +86,8 @@ public final class SubmitShellApp {
                 Thread.sleep(200);
                 report = client.getApplicationReport(id);
             }
-            System.out.println("APP " + id + " state=" + report.getYarnApplicationState()
+            System.out.println("APP " + id + " user=" + report.getUser()
+                    + " state=" + report.getYarnApplicationState()
                     + " final=" + report.getFinalApplicationStatus()
                     + " diagnostics=" + oneLine(report.getDiagnostics()));
         } finally {
