@@ -393,6 +393,27 @@ impl<K: StateKey, N: Namespace> HeapKeyedStateBackend<K, N> {
         d.bind(self)
     }
 
+    /// Removes and returns every entry `(key, namespace, value)` of the value state `d`.
+    pub fn drain_values<V: StateValue>(
+        &mut self,
+        d: &ValueStateDescriptor<V>,
+    ) -> Result<Vec<(K, N, V)>, StateError> {
+        let i = self.resolve::<V>(&d.desc)?;
+        let table = self.tables[i]
+            .as_any_mut()
+            .downcast_mut::<Table<K, N, V>>()
+            .ok_or_else(|| StateError::IncompatibleState {
+                name: d.desc.name.to_string(),
+                registered: d.desc.kind,
+                requested: d.desc.kind,
+            })?;
+        Ok(table
+            .entries
+            .drain()
+            .map(|e| (e.key, e.ns, e.value))
+            .collect())
+    }
+
     /// The value state of `d` for the current key and namespace.
     #[inline]
     pub fn value<V: StateValue>(

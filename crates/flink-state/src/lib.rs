@@ -29,7 +29,7 @@ pub use descriptor::{
     ListStateDescriptor, MapStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor,
 };
 pub use error::StateError;
-pub use snapshot::{restore_key_group, snapshot_key_groups};
+pub use snapshot::{KeyGroupBlobWriter, restore_key_group, snapshot_key_groups};
 pub use timers::{InternalTimerService, TimeDomain, TimerQueue};
 
 use serde::de::DeserializeOwned;
