@@ -33,7 +33,8 @@ mod local;
 mod path;
 mod settings;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 pub use error::{FsError, Result};
 pub use fs::{
@@ -58,4 +59,46 @@ pub fn get_file_system(uri: &FsPath, settings: &HadoopSettings) -> Result<Arc<dy
 pub fn resolve(uri: &str, settings: &HadoopSettings) -> Result<(Arc<dyn FileSystem>, FsPath)> {
     let path = FsPath::parse(uri)?;
     Ok((get_file_system(&path, settings)?, path))
+}
+
+/// Scheme and authority (`None` for local paths and `hdfs:///` fs.defaultFS paths).
+type CacheKey = (Scheme, Option<String>);
+
+/// File systems by scheme and authority, built once and shared (like Flink's `FileSystem.get`):
+/// every `hdfs://nn:8020/...` path of one cache uses the same HDFS client and connection.
+#[derive(Debug)]
+pub struct FileSystemCache {
+    settings: HadoopSettings,
+    by_key: Mutex<HashMap<CacheKey, Arc<dyn FileSystem>>>,
+}
+
+impl FileSystemCache {
+    /// An empty cache; `settings` apply to every HDFS client it builds.
+    pub fn new(settings: HadoopSettings) -> Self {
+        FileSystemCache {
+            settings,
+            by_key: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The file system for `path`, building it on first use.
+    pub fn get(&self, path: &FsPath) -> Result<Arc<dyn FileSystem>> {
+        let key = (path.scheme(), path.authority().map(str::to_string));
+        let mut map = self
+            .by_key
+            .lock()
+            .map_err(|_| FsError::Config("file system cache lock poisoned".into()))?;
+        if let Some(fs) = map.get(&key) {
+            return Ok(Arc::clone(fs));
+        }
+        let fs = get_file_system(path, &self.settings)?;
+        map.insert(key, Arc::clone(&fs));
+        Ok(fs)
+    }
+
+    /// Parses `uri` and returns its (cached) file system with the parsed path.
+    pub fn resolve(&self, uri: &str) -> Result<(Arc<dyn FileSystem>, FsPath)> {
+        let path = FsPath::parse(uri)?;
+        Ok((self.get(&path)?, path))
+    }
 }

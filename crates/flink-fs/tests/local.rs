@@ -66,3 +66,17 @@ async fn local_rejects_foreign_paths_and_file_in_the_way() {
     out.close().await.unwrap();
     assert!(out.write(bytes::Bytes::from_static(b"late")).await.is_err());
 }
+
+#[tokio::test]
+async fn cache_shares_one_instance_per_scheme_and_authority() {
+    let cache = flink_fs::FileSystemCache::new(HadoopSettings::default());
+    let (a, _) = cache.resolve("/tmp/a").unwrap();
+    let (b, _) = cache.resolve("file:///tmp/b").unwrap();
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    let (h1, _) = cache.resolve("hdfs://127.0.0.1:9/x").unwrap();
+    let (h2, _) = cache.resolve("hdfs://127.0.0.1:9/y/z").unwrap();
+    let (h3, _) = cache.resolve("hdfs://127.0.0.1:10/x").unwrap();
+    assert!(std::sync::Arc::ptr_eq(&h1, &h2));
+    assert!(!std::sync::Arc::ptr_eq(&h1, &h3));
+    assert!(cache.resolve("s3://b/k").is_err());
+}
