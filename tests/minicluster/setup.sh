@@ -15,9 +15,20 @@ for tool in java mvn; do
 done
 
 start=$(date +%s)
+mkdir -p target
+log=target/setup.log
+: > "$log"
+mvn_quiet() {
+  # Maven's output (and the stray colour codes Debian's Maven prints even with -q -B) goes to the log
+  if ! mvn -B -q -Dstyle.color=never "$@" >> "$log" 2>&1; then
+    echo "setup.sh: mvn $* failed; last lines of tests/minicluster/$log:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+}
 # resolve + compile, then the runtime classpath of the driver (one line, ':'-separated jar paths)
-mvn -B -q -Dstyle.color=never dependency:resolve dependency:resolve-plugins compile
-mvn -B -q -Dstyle.color=never dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
+mvn_quiet dependency:resolve dependency:resolve-plugins compile
+mvn_quiet dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
 test -s target/classpath.txt
 test -f target/classes/org/flinkrs/minicluster/Main.class
 echo "setup.sh: minicluster ready to run ($(tr ':' '\n' < target/classpath.txt | wc -l) jars, $(( $(date +%s) - start )) s)"
