@@ -150,7 +150,7 @@ impl<'a> ElementReader<'a> {
     }
     /// Next element, or `None` at the end of the buffer.
     #[inline]
-    pub fn next<T: DeserializeOwned>(&mut self) -> Result<Option<Element<T>>, ElementError> {
+    pub fn next_element<T: DeserializeOwned>(&mut self) -> Result<Option<Element<T>>, ElementError> {
         let Some(&tag) = self.buf.get(self.pos) else {
             return Ok(None);
         };
@@ -214,26 +214,26 @@ mod tests {
         write_status(&mut buf, true);
         let mut r = ElementReader::new(&buf, 0);
         assert_eq!(
-            r.next::<(String, u64)>().unwrap(),
+            r.next_element::<(String, u64)>().unwrap(),
             Some(Element::Record(("hello".into(), 3), Some(42)))
         );
         assert_eq!(
-            r.next::<(String, u64)>().unwrap(),
+            r.next_element::<(String, u64)>().unwrap(),
             Some(Element::Watermark(40))
         );
         assert_eq!(
-            r.next::<(String, u64)>().unwrap(),
+            r.next_element::<(String, u64)>().unwrap(),
             Some(Element::Record(("x".into(), 1), None))
         );
         assert_eq!(
-            r.next::<(String, u64)>().unwrap(),
+            r.next_element::<(String, u64)>().unwrap(),
             Some(Element::Barrier(b))
         );
         assert_eq!(
-            r.next::<(String, u64)>().unwrap(),
+            r.next_element::<(String, u64)>().unwrap(),
             Some(Element::Status(true))
         );
-        assert_eq!(r.next::<(String, u64)>().unwrap(), None);
+        assert_eq!(r.next_element::<(String, u64)>().unwrap(), None);
     }
 
     #[test]
@@ -244,7 +244,7 @@ mod tests {
             &[TAG_RECORD, 0xff][..],
         ] {
             let mut r = ElementReader::new(bad, 0);
-            assert!(r.next::<String>().is_err(), "{bad:?}");
+            assert!(r.next_element::<String>().is_err(), "{bad:?}");
         }
     }
 }

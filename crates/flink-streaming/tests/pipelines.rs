@@ -86,7 +86,7 @@ fn union_and_filter(env: &StreamExecutionEnvironment) -> Result<(), ProgramError
     let b = env.from_sequence(1001, 2000);
     a.union([b])
         .rebalance()
-        .filter(|x: &u64| x % 2 == 0)
+        .filter(|x: &u64| x.is_multiple_of(2))
         .map(|x: u64| x * 10)
         .collect_into("union");
     Ok(())
@@ -99,6 +99,6 @@ fn union_rebalance_filter_map() {
     common::run(reg, "u", &[], 2).unwrap();
     let mut got: Vec<u64> = take_collected("union").unwrap();
     got.sort();
-    let want: Vec<u64> = (1..=2000).filter(|x| x % 2 == 0).map(|x| x * 10).collect();
+    let want: Vec<u64> = (1..=2000).filter(|x: &u64| x.is_multiple_of(2)).map(|x| x * 10).collect();
     assert_eq!(got, want);
 }

@@ -159,7 +159,7 @@ fn decode_into<T: DeserializeOwned>(
     valve: &mut WatermarkValve,
     target: &mut dyn Output<T>,
 ) -> Result<Decoded, Box<OperatorError>> {
-    while let Some(el) = reader.next::<T>()? {
+    while let Some(el) = reader.next_element::<T>()? {
         match el {
             Element::Record(v, ts) => target.record(v, ts)?,
             Element::Watermark(wm) => {

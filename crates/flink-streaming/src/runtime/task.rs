@@ -210,6 +210,16 @@ fn run_task(
         tracing::debug!("running");
         drive(&mut inst, &control, &commands)
     }));
+    if let Ok(Err(e)) = &result
+        && is_collateral(e)
+    {
+        // The channel broke because another task failed: give the JobManager
+        // time to cancel us, so that the other task's failure is the root cause.
+        let deadline = Instant::now() + COLLATERAL_GRACE;
+        while Instant::now() < deadline && !control.cancelled.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
     let cancelled = control.cancelled.load(Ordering::SeqCst);
     let subtask_suffix = format!(" ({}/{})", tdd.attempt.subtask + 1, tdd.parallelism);
     let (state, failure) = match result {
@@ -251,6 +261,22 @@ fn run_task(
         network.release_partitions_of(attempt);
     }
     events.state_changed(attempt, state, failure);
+}
+
+/// How long a task whose channel broke waits for cancellation before it
+/// reports its own failure.
+const COLLATERAL_GRACE: Duration = Duration::from_secs(2);
+
+/// Whether an error is a consequence of another task's failure (a released
+/// partition or a lost connection) rather than a cause.
+fn is_collateral(e: &OperatorError) -> bool {
+    matches!(
+        e,
+        OperatorError::Network(
+            flink_network::NetworkError::Released { .. }
+                | flink_network::NetworkError::ConnectionLost { .. }
+        )
+    )
 }
 
 fn op_err(e: impl std::fmt::Display) -> Box<OperatorError> {

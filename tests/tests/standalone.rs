@@ -1,0 +1,151 @@
+//! Standalone clusters: `flink-rs jobmanager` and `flink-rs taskmanager` as
+//! separate processes, and `flink-rs run -t remote -m host:port`.
+
+use flink_it::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+#[test]
+fn wordcount_on_a_standalone_cluster_matches_at_parallelism_4() {
+    let cluster = StandaloneCluster::start(&flink_rs_bin(), 2, 2, &[]);
+    let dir = tempfile_dir::Dir::new("flink-it-sa-wc");
+    let input = dir.path().join("input.txt");
+    let text = generate_text(3 * 1024 * 1024);
+    std::fs::write(&input, &text).unwrap();
+    let out = dir.path().join("out");
+    let output = run_with_timeout(
+        Command::new(flink_rs_bin())
+            .args([
+                "run",
+                "-m",
+                &cluster.rest,
+                "-p",
+                "4",
+                "example:wordcount",
+                "--input",
+            ])
+            .arg(&input)
+            .arg("--output")
+            .arg(&out),
+        TIMEOUT,
+    );
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(read_word_counts(&out), expected_word_counts(&text));
+
+    // `list -a` shows the finished job.
+    let list = run_with_timeout(
+        Command::new(flink_rs_bin()).args(["list", "-a", "-m", &cluster.rest]),
+        TIMEOUT,
+    );
+    let stdout = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        stdout.contains("WordCount") && stdout.contains("FINISHED"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn fixed_delay_restarts_the_configured_number_of_times_then_fails() {
+    let cluster = StandaloneCluster::start(&bundle_bin(), 1, 2, &[]);
+    let output = run_with_timeout(
+        Command::new(bundle_bin()).args([
+            "run",
+            "-m",
+            &cluster.rest,
+            "-p",
+            "2",
+            "-D",
+            "restart-strategy.type=fixed-delay",
+            "-D",
+            "restart-strategy.fixed-delay.attempts=2",
+            "-D",
+            "restart-strategy.fixed-delay.delay=300 ms",
+            "panic",
+            "--panic-at",
+            "300",
+        ]),
+        TIMEOUT,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{all}");
+    assert!(all.contains("boom: record 300 is cursed"), "{all}");
+    // Attached mode polls, so short-lived states may not be printed; the
+    // JobManager's exception history has one entry per failure.
+    let job_id = stdout
+        .split("JobID ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("job id in output");
+    let exceptions = cluster
+        .get_json(&format!("/jobs/{job_id}/exceptions"))
+        .expect("exceptions");
+    let entries = exceptions["exceptionHistory"]["entries"]
+        .as_array()
+        .expect("entries");
+    assert_eq!(
+        entries.len(),
+        3,
+        "initial failure + 2 restarts that failed again: {exceptions}"
+    );
+    assert!(stdout.contains("to RESTARTING"), "{stdout}");
+}
+
+#[test]
+fn backpressure_keeps_task_manager_memory_bounded() {
+    let cluster = StandaloneCluster::start(
+        &bundle_bin(),
+        1,
+        2,
+        &["taskmanager.memory.segment-size=32 kb"],
+    );
+    let output = run_with_timeout(
+        Command::new(bundle_bin()).args(["run", "-d", "-m", &cluster.rest, "-p", "2", "slow-sink"]),
+        TIMEOUT,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let job_id = stdout
+        .split_whitespace()
+        .last()
+        .expect("job id")
+        .to_string();
+    let pid = cluster.task_manager_pid(0);
+    // Let it run; sample RSS. The source could produce gigabytes per second if nothing held it back.
+    std::thread::sleep(Duration::from_secs(2));
+    let first = rss_kib(pid).expect("rss");
+    let start = Instant::now();
+    let mut max = first;
+    while start.elapsed() < Duration::from_secs(6) {
+        max = max.max(rss_kib(pid).expect("rss"));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let cancel = run_with_timeout(
+        Command::new(bundle_bin()).args(["cancel", "-m", &cluster.rest, &job_id]),
+        TIMEOUT,
+    );
+    assert!(
+        cancel.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cancel.stderr)
+    );
+    assert!(
+        max < 300 * 1024,
+        "TaskManager RSS reached {max} KiB under back-pressure"
+    );
+    assert!(
+        max < first + 64 * 1024,
+        "TaskManager RSS grew from {first} KiB to {max} KiB under back-pressure"
+    );
+}
