@@ -32,6 +32,44 @@ impl Cli {
     {
         <Self as Parser>::try_parse_from(args)
     }
+
+    /// Parses `args` for `main`: help and version go to stdout (exit 0), a
+    /// usage error is printed as one `Error: ...` line on stderr (exit 2).
+    pub fn parse_or_report<I, T>(args: I) -> Result<Self, std::process::ExitCode>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::error::ErrorKind;
+        Self::try_parse_args(args).map_err(|e| match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                std::process::ExitCode::SUCCESS
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                std::process::ExitCode::from(2)
+            }
+            _ => {
+                eprintln!("{}", clap_error_line(&e));
+                std::process::ExitCode::from(2)
+            }
+        })
+    }
+}
+
+/// A clap usage error as one line: `Error: <message> (see --help)`.
+pub fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let msg = parts.join(" ");
+    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+    format!("Error: {msg} (see --help)")
 }
 
 /// The actions.
@@ -411,6 +449,26 @@ mod tests {
         let e = parse(&["cancel", "not-a-job-id"]).unwrap_err();
         assert!(e.to_string().contains("32 hexadecimal characters"), "{e}");
         assert!(parse(&["list", "-a", "-r"]).is_err());
+    }
+
+    #[test]
+    fn usage_errors_render_on_one_line() {
+        let e = parse(&["run", "-p", "0", "example:x"]).unwrap_err();
+        assert_eq!(
+            clap_error_line(&e),
+            "Error: invalid value '0' for '--parallelism <PARALLELISM>': invalid parallelism '0': expected a positive integer (see --help)"
+        );
+        let e = parse(&["run"]).unwrap_err();
+        let line = clap_error_line(&e);
+        assert!(!line.contains('\n'));
+        assert!(
+            line.starts_with(
+                "Error: the following required arguments were not provided: <bundle|example:NAME>"
+            ),
+            "{line}"
+        );
+        let e = parse(&["frobnicate"]).unwrap_err();
+        assert!(clap_error_line(&e).starts_with("Error: unrecognized subcommand 'frobnicate'"));
     }
 
     #[test]
