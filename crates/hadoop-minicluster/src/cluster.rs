@@ -36,7 +36,8 @@ pub struct MiniClusterOptions {
     pub settings: Vec<(String, String)>,
     /// The Maven project dir; default: `$FLINK_RS_MINICLUSTER_DIR` or this repository's tests/minicluster.
     pub minicluster_dir: Option<PathBuf>,
-    /// Where data, logs and the conf dir go; default: a fresh dir under the system temp dir.
+    /// Where data, logs and the conf dir go; default: a fresh dir under the system temp dir (removed
+    /// on drop). A given dir is never wiped: only the cluster's own subdirs are replaced.
     pub work_dir: Option<PathBuf>,
     /// Keep the work dir after stop (also enabled by `FLINK_RS_MINICLUSTER_KEEP=1`).
     pub keep_work_dir: bool,
@@ -85,6 +86,8 @@ pub struct MiniCluster {
     conf_dir: PathBuf,
     log_file: PathBuf,
     keep_work_dir: bool,
+    /// The work dir is a temp dir this guard made (removed whole on drop) rather than the caller's.
+    owns_work_dir: bool,
     facts: BTreeMap<String, String>,
     core_site: BTreeMap<String, String>,
     hdfs_site: BTreeMap<String, String>,
@@ -116,9 +119,25 @@ impl MiniCluster {
                 ))
             }
         };
-        if work_dir.exists() {
-            std::fs::remove_dir_all(&work_dir).map_err(|e| {
-                MiniClusterError::io(format!("cannot clear work dir {}", work_dir.display()), e)
+        // Only what the cluster itself puts there is cleared; a caller's dir is never wiped.
+        for sub in [
+            "conf",
+            "data",
+            "target",
+            "jvm-tmp",
+            "minicluster.log",
+            "minicluster-stdout.log",
+        ] {
+            let p = work_dir.join(sub);
+            let res = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else if p.exists() {
+                std::fs::remove_file(&p)
+            } else {
+                Ok(())
+            };
+            res.map_err(|e| {
+                MiniClusterError::io(format!("cannot clear {} in the work dir", p.display()), e)
             })?;
         }
         let conf_dir = work_dir.join("conf");
@@ -204,6 +223,7 @@ impl MiniCluster {
             conf_dir: conf_dir.clone(),
             log_file: log_file.clone(),
             keep_work_dir: true, // until ready: keep the logs of a failed start
+            owns_work_dir: options.work_dir.is_none(),
             facts: BTreeMap::new(),
             core_site: BTreeMap::new(),
             hdfs_site: BTreeMap::new(),
@@ -537,7 +557,14 @@ impl MiniCluster {
             process::kill_all(&leftovers);
         }
         if !self.keep_work_dir {
-            let _ = std::fs::remove_dir_all(&self.work_dir);
+            if self.owns_work_dir {
+                let _ = std::fs::remove_dir_all(&self.work_dir);
+            } else {
+                // a caller's dir: drop the bulky parts, keep conf and logs
+                for sub in ["data", "target", "jvm-tmp"] {
+                    let _ = std::fs::remove_dir_all(self.work_dir.join(sub));
+                }
+            }
         }
     }
 }

@@ -261,3 +261,25 @@ fn secure_yarn_launches_a_container_for_a_kerberos_user() {
     assert!(text.starts_with("launched\n"), "{text}");
     assert!(text.contains("user=flink"), "{text}");
 }
+
+#[test]
+fn a_callers_work_dir_is_never_wiped() {
+    let dir = std::env::temp_dir().join(format!("flink-rs-mc-callerdir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sentinel"), b"mine").unwrap();
+    let c = MiniCluster::start(MiniClusterOptions {
+        node_managers: 1,
+        work_dir: Some(dir.clone()),
+        ..MiniClusterOptions::default()
+    })
+    .unwrap();
+    assert_eq!(c.work_dir(), dir);
+    assert!(c.conf_dir().starts_with(&dir));
+    assert!(dir.join("data").is_dir());
+    drop(c);
+    assert_eq!(std::fs::read(dir.join("sentinel")).unwrap(), b"mine");
+    assert!(dir.join("conf/core-site.xml").is_file(), "conf is kept");
+    assert!(dir.join("minicluster.log").is_file(), "the log is kept");
+    assert!(!dir.join("data").exists() && !dir.join("target").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
