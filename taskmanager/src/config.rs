@@ -100,12 +100,7 @@ impl TaskManagerConfig {
                     c.exit_on_jm_loss =
                         v.parse().map_err(|_| bad(k, v, "expected true or false"))?
                 }
-                "taskmanager.memory.process.size" => {
-                    c.process_memory_mb = v
-                        .trim_end_matches(|ch: char| ch.is_ascii_alphabetic() || ch == ' ')
-                        .parse()
-                        .map_err(|_| bad(k, v, "expected a size in MiB like '1728m'"))?
-                }
+                "taskmanager.memory.process.size" => c.process_memory_mb = memory_mb(k, v)?,
                 _ => {}
             }
         }
@@ -151,6 +146,23 @@ fn bad(key: &str, value: &str, reason: &str) -> TaskManagerError {
 fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, TaskManagerError> {
     v.parse()
         .map_err(|_| bad(key, v, "expected a non-negative integer"))
+}
+
+/// Parses a Flink memory size (`1728m`, `2 gb`, bytes without unit) into MiB.
+pub fn memory_mb(key: &str, v: &str) -> Result<u64, TaskManagerError> {
+    let err = || bad(key, v, "expected a memory size like '1728m' or '2 gb'");
+    let t = v.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| err())?;
+    Ok(match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" | "bytes" => n / (1024 * 1024),
+        "k" | "kb" | "kibibytes" => n / 1024,
+        "m" | "mb" | "mebibytes" => n,
+        "g" | "gb" | "gibibytes" => n.saturating_mul(1024),
+        "t" | "tb" | "tebibytes" => n.saturating_mul(1024 * 1024),
+        _ => return Err(err()),
+    })
 }
 
 /// Parses a Flink duration (`500 ms`, `10 s`, `5 min`, `1 h`; no unit = ms).
@@ -213,6 +225,9 @@ mod tests {
         assert_eq!(c.num_task_slots, 4);
         assert_eq!(c.jobmanager_rpc_address(), "localhost:7000");
         assert!(c.exit_on_jm_loss);
+        assert_eq!(memory_mb("k", "2 gb").unwrap(), 2048);
+        assert_eq!(memory_mb("k", "1728m").unwrap(), 1728);
+        assert!(memory_mb("k", "lots").is_err());
         let mut m2 = m.clone();
         m2.insert("taskmanager.numberOfTaskSlots".into(), "0".into());
         let e = TaskManagerConfig::from_flat(&m2).unwrap_err();
