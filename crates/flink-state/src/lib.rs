@@ -21,6 +21,7 @@
 mod backend;
 mod descriptor;
 mod error;
+mod keymap;
 pub mod snapshot;
 mod timers;
 
@@ -29,6 +30,7 @@ pub use descriptor::{
     ListStateDescriptor, MapStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor,
 };
 pub use error::StateError;
+pub use keymap::{KeyMap, key_map_hash};
 pub use snapshot::{KeyGroupBlobWriter, restore_key_group, snapshot_key_groups};
 pub use timers::{InternalTimerService, TimeDomain, TimerQueue};
 

@@ -572,7 +572,9 @@ fn drive<O: Send, Op: StreamOperator<(u64, u64, i64), O>>(mut op: Op, n: u64) ->
 #[test]
 #[ignore]
 fn window_operator_throughput() {
-    use flink_streaming::operators::window::{AggregateContents, ReduceContents, WindowOperator};
+    use flink_streaming::operators::window::{
+        AggregateContents, AlignedWindowOperator, ReduceContents, WindowOperator,
+    };
     use std::sync::Arc;
     type Bid = (u64, u64, i64);
     #[derive(Clone)]
@@ -594,26 +596,47 @@ fn window_operator_throughput() {
     let n = 2_000_000;
     let ctx = bench_ctx();
     let key: flink_streaming::operators::keyed::KeySelector<Bid, u64> = Arc::new(|b: &Bid| b.0);
-    let op = WindowOperator::new(
-        key.clone(),
-        SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(2)),
-        AggregateContents::new(CountBids),
-        0,
-        &ctx,
+    let sliding = SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(2));
+    let tumbling = TumblingEventTimeWindows::of(Duration::from_secs(10));
+    let max = |a: Bid, b: Bid| if b.1 > a.1 { b } else { a };
+    let (rate, out) = drive(
+        WindowOperator::new(
+            key.clone(),
+            sliding,
+            AggregateContents::new(CountBids),
+            0,
+            &ctx,
+        ),
+        n,
     );
-    let (rate, out) = drive(op, n);
-    println!("q5-like sliding 10s/2s count per auction: {rate:.0} events/s ({out} results)");
-    let op = WindowOperator::new(
-        key.clone(),
-        TumblingEventTimeWindows::of(Duration::from_secs(10)),
-        ReduceContents::new(|a: Bid, b: Bid| if b.1 > a.1 { b } else { a }),
-        0,
-        &ctx,
+    println!(
+        "q5-like sliding 10s/2s count per auction, generic: {rate:.0} events/s ({out} results)"
     );
-    let (rate, out) = drive(op, n);
-    println!("q7-like tumbling 10s max per auction: {rate:.0} events/s ({out} results)");
+    let (rate, out) = drive(
+        AlignedWindowOperator::new(
+            key.clone(),
+            sliding,
+            AggregateContents::new(CountBids),
+            0,
+            &ctx,
+        ),
+        n,
+    );
+    println!(
+        "q5-like sliding 10s/2s count per auction, aligned: {rate:.0} events/s ({out} results)"
+    );
+    let (rate, out) = drive(
+        WindowOperator::new(key.clone(), tumbling, ReduceContents::new(max), 0, &ctx),
+        n,
+    );
+    println!("q7-like tumbling 10s max per auction, generic: {rate:.0} events/s ({out} results)");
+    let (rate, out) = drive(
+        AlignedWindowOperator::new(key.clone(), tumbling, ReduceContents::new(max), 0, &ctx),
+        n,
+    );
+    println!("q7-like tumbling 10s max per auction, aligned: {rate:.0} events/s ({out} results)");
     let all: flink_streaming::operators::keyed::KeySelector<Bid, ()> = Arc::new(|_: &Bid| ());
-    let op = WindowOperator::new(
+    let op = AlignedWindowOperator::new(
         all,
         TumblingEventTimeWindows::of(Duration::from_secs(10)),
         ReduceContents::new(|a: Bid, b: Bid| if b.1 > a.1 { b } else { a }),

@@ -16,8 +16,8 @@ use crate::operators::process::{
     KeyedProcessFunction, KeyedProcessOperator, ProcessFunction, ProcessOperator,
 };
 use crate::operators::window::{
-    AggregateContents, AggregateWindowContents, ProcessContents, ReduceContents, WindowContents,
-    WindowOperator,
+    AggregateContents, AggregateWindowContents, AlignedWindowOperator, ProcessContents,
+    ReduceContents, WindowContents, WindowOperator,
 };
 use crate::runtime::output::OpResult;
 use serde::{Deserialize, Serialize};
@@ -289,15 +289,27 @@ impl<T: Data, K: Key, A: WindowAssigner> WindowedStream<T, K, A> {
         let key = self.keyed.key.clone();
         let assigner = self.assigner.clone();
         let lateness = self.allowed_lateness;
-        let s = self.keyed.transform(name, move |ctx| {
-            WindowOperator::new(
-                key.clone(),
-                assigner.clone(),
-                contents.clone(),
-                lateness,
-                ctx,
-            )
-        });
+        let s = if assigner.session_gap().is_some() {
+            self.keyed.transform(name, move |ctx| {
+                WindowOperator::new(
+                    key.clone(),
+                    assigner.clone(),
+                    contents.clone(),
+                    lateness,
+                    ctx,
+                )
+            })
+        } else {
+            self.keyed.transform(name, move |ctx| {
+                AlignedWindowOperator::new(
+                    key.clone(),
+                    assigner.clone(),
+                    contents.clone(),
+                    lateness,
+                    ctx,
+                )
+            })
+        };
         if self.all { s.set_parallelism(1) } else { s }
     }
 

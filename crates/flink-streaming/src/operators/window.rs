@@ -27,7 +27,8 @@ use crate::runtime::operator::{RuntimeContext, StreamOperator};
 use crate::runtime::output::{OpResult, OperatorError, Output};
 use crate::runtime::snapshot::OperatorSnapshot;
 use flink_state::{
-    HeapKeyedStateBackend, InternalTimerService, StateValue, TimeDomain, ValueStateDescriptor,
+    HeapKeyedStateBackend, InternalTimerService, KeyMap, StateValue, TimeDomain,
+    ValueStateDescriptor, key_map_hash,
 };
 use std::marker::PhantomData;
 
@@ -621,6 +622,311 @@ where
     fn end_input(&mut self, out: &mut dyn Output<O>) -> OpResult {
         // Processing-time windows still open at the end of the input fire now.
         self.fire_due(TimeDomain::ProcessingTime, i64::MAX, out)?;
+        if self.late_dropped > 0 {
+            tracing::info!(
+                operator = %self.name,
+                dropped = self.late_dropped,
+                "late records dropped (numLateRecordsDropped)"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// All accumulators of one window.
+struct WindowBucket<K, A> {
+    slots: KeyMap<K, A>,
+    fired: bool,
+}
+
+/// Non-merging windows (tumbling, sliding) laid out per window: each window
+/// holds a hash table `key -> accumulator`, and windows are ordered by end.
+/// Firing a window walks its table sequentially, and no per-key timers are
+/// needed (a window fires when the watermark or clock passes its end).
+/// Semantics are those of [`WindowOperator`]; snapshots use the same
+/// key-group format (state `window-contents` with the window as namespace,
+/// plus the equivalent timers), so either operator can restore them.
+pub struct AlignedWindowOperator<T, K, O, A, C: WindowContents<K, T, O>> {
+    key: KeySelector<T, K>,
+    assigner: A,
+    contents: C,
+    lateness: i64,
+    event_time: bool,
+    /// Windows by (end, start).
+    buckets: std::collections::BTreeMap<(i64, i64), WindowBucket<K, C::Acc>>,
+    watermark: i64,
+    scratch: Vec<TimeWindow>,
+    uid: String,
+    name: String,
+    max_parallelism: u32,
+    late_dropped: u64,
+    _o: PhantomData<fn() -> O>,
+}
+
+const CONTENTS_STATE: &str = "window-contents";
+
+impl<T, K, O, A, C> AlignedWindowOperator<T, K, O, A, C>
+where
+    T: Data,
+    K: Key,
+    O: Data,
+    A: WindowAssigner,
+    C: WindowContents<K, T, O>,
+{
+    /// The operator of one subtask; `lateness` in ms.
+    pub fn new(
+        key: KeySelector<T, K>,
+        assigner: A,
+        contents: C,
+        lateness: i64,
+        ctx: &RuntimeContext,
+    ) -> Self {
+        let event_time = assigner.is_event_time();
+        Self {
+            key,
+            assigner,
+            contents,
+            lateness: if event_time { lateness.max(0) } else { 0 },
+            event_time,
+            buckets: std::collections::BTreeMap::new(),
+            watermark: i64::MIN,
+            scratch: Vec::new(),
+            uid: ctx.operator_uid.clone(),
+            name: ctx.operator_name.clone(),
+            max_parallelism: ctx.max_parallelism,
+            late_dropped: 0,
+            _o: PhantomData,
+        }
+    }
+
+    /// Records dropped because all their windows were past the allowed lateness.
+    pub fn num_late_records_dropped(&self) -> u64 {
+        self.late_dropped
+    }
+
+    #[inline]
+    fn cleanup_time(&self, w: &TimeWindow) -> i64 {
+        if self.event_time {
+            w.max_timestamp().saturating_add(self.lateness)
+        } else {
+            w.max_timestamp()
+        }
+    }
+
+    fn insert_acc(&mut self, w: TimeWindow, key: K, acc: C::Acc, fired: bool) {
+        let h = key_map_hash(&key);
+        let b = self
+            .buckets
+            .entry((w.end, w.start))
+            .or_insert_with(|| WindowBucket {
+                slots: KeyMap::new(),
+                fired,
+            });
+        b.slots.insert(h, key, acc);
+    }
+
+    /// Fires every window with `max_timestamp <= time` and drops those past cleanup.
+    fn fire_until(&mut self, time: i64, out: &mut dyn Output<O>) -> OpResult {
+        let now = now_ms();
+        let mut done = Vec::new();
+        let wm = if self.event_time {
+            time
+        } else {
+            self.watermark
+        };
+        for (&(end, start), b) in self.buckets.iter_mut() {
+            let w = TimeWindow::new(start, end);
+            if w.max_timestamp() > time {
+                break;
+            }
+            if !b.fired {
+                b.fired = true;
+                let ctx = WindowContext {
+                    window: w,
+                    current_watermark: wm,
+                    current_processing_time: now,
+                };
+                let mut c = Collector::new(&mut *out, Some(w.max_timestamp()));
+                for (k, acc) in b.slots.iter() {
+                    self.contents.emit(k, &ctx, acc, &mut c)?;
+                }
+                c.finish()?;
+            }
+            let cleanup = if self.event_time {
+                w.max_timestamp().saturating_add(self.lateness)
+            } else {
+                w.max_timestamp()
+            };
+            if cleanup <= time {
+                done.push((end, start));
+            }
+        }
+        for k in done {
+            self.buckets.remove(&k);
+        }
+        Ok(())
+    }
+}
+
+impl<T, K, O, A, C> StreamOperator<T, O> for AlignedWindowOperator<T, K, O, A, C>
+where
+    T: Data,
+    K: Key,
+    O: Data,
+    A: WindowAssigner,
+    C: WindowContents<K, T, O>,
+{
+    fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
+        let mut state: HeapKeyedStateBackend<K, TimeWindow> =
+            HeapKeyedStateBackend::new(ctx.max_parallelism, ctx.key_group_range());
+        let mut timers = InternalTimerService::new();
+        restore_keyed_state(ctx, &self.uid, &mut state, &mut timers)?;
+        let d = ValueStateDescriptor::<C::Acc>::new(CONTENTS_STATE);
+        for (k, w, acc) in state.drain_values(&d)? {
+            // A window whose firing timer is gone has fired already.
+            let fired = self.event_time && !timers.event_time.contains(w.max_timestamp(), &k, &w);
+            self.insert_acc(w, k, acc, fired);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn process(&mut self, value: T, ts: Option<i64>, out: &mut dyn Output<O>) -> OpResult {
+        let t = if self.event_time {
+            match ts {
+                Some(t) => t,
+                None => {
+                    return Err(Box::new(OperatorError::Other(format!(
+                        "{}: a record has no timestamp, but event-time windows need one; call \
+                         assign_timestamps_and_watermarks(...) before the window or use a \
+                         processing-time window assigner",
+                        self.name
+                    ))));
+                }
+            }
+        } else {
+            now_ms()
+        };
+        let key = (self.key)(&value);
+        let h = key_map_hash(&key);
+        let wm = self.watermark;
+        let mut windows = std::mem::take(&mut self.scratch);
+        windows.clear();
+        self.assigner.assign_windows(t, &mut windows);
+        if self.event_time {
+            windows.retain(|w| self.cleanup_time(w) > wm);
+        }
+        if windows.is_empty() {
+            self.late_dropped += 1;
+            self.scratch = windows;
+            return Ok(());
+        }
+        let mut value = Some(value);
+        let n = windows.len();
+        let mut result = Ok(());
+        for (i, w) in windows.iter().enumerate() {
+            let v = if i + 1 == n {
+                value.take()
+            } else {
+                value.clone()
+            };
+            let Some(v) = v else { break };
+            let b = self
+                .buckets
+                .entry((w.end, w.start))
+                .or_insert_with(|| WindowBucket {
+                    slots: KeyMap::new(),
+                    fired: false,
+                });
+            let contents = &mut self.contents;
+            let (slot_key, acc, _) = b.slots.get_or_insert_with(h, &key, || contents.create());
+            contents.add(acc, v);
+            if b.fired {
+                // A late element within the allowed lateness fires the window again.
+                let ctx = WindowContext {
+                    window: *w,
+                    current_watermark: wm,
+                    current_processing_time: now_ms(),
+                };
+                let mut c = Collector::new(&mut *out, Some(w.max_timestamp()));
+                result = contents.emit(slot_key, &ctx, acc, &mut c);
+                if result.is_ok() {
+                    result = c.finish();
+                }
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        self.scratch = windows;
+        result
+    }
+
+    fn watermark(&mut self, wm: i64, out: &mut dyn Output<O>) -> OpResult {
+        if wm > self.watermark {
+            self.watermark = wm;
+            if self.event_time {
+                self.fire_until(wm, out)?;
+            }
+        }
+        out.watermark(wm)
+    }
+
+    fn processing_time(&mut self, now: i64, out: &mut dyn Output<O>) -> OpResult {
+        if !self.event_time {
+            self.fire_until(now, out)?;
+        }
+        out.processing_time(now)
+    }
+
+    fn snapshot(
+        &mut self,
+        _barrier: &CheckpointBarrier,
+    ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>> {
+        let windows: Vec<TimeWindow> = self
+            .buckets
+            .keys()
+            .map(|&(end, start)| TimeWindow::new(start, end))
+            .collect();
+        let mut w = flink_state::KeyGroupBlobWriter::new(self.max_parallelism);
+        w.add_value_state(
+            CONTENTS_STATE,
+            self.buckets
+                .values()
+                .zip(&windows)
+                .flat_map(|(b, w)| b.slots.iter().map(move |(k, acc)| (k, w, acc))),
+        )?;
+        // The timers the generic window operator would hold.
+        let mut timers: Vec<(i64, &K, &TimeWindow)> = Vec::new();
+        for (b, w) in self.buckets.values().zip(&windows) {
+            let cleanup = self.cleanup_time(w);
+            for (k, _) in b.slots.iter() {
+                if !b.fired {
+                    timers.push((w.max_timestamp(), k, w));
+                }
+                if cleanup != w.max_timestamp() {
+                    timers.push((cleanup, k, w));
+                }
+            }
+        }
+        let domain = if self.event_time {
+            TimeDomain::EventTime
+        } else {
+            TimeDomain::ProcessingTime
+        };
+        w.set_timers(domain, timers.into_iter())?;
+        Ok(Some(OperatorSnapshot {
+            uid: self.uid.clone(),
+            key_groups: w.finish()?,
+            operator_state: None,
+        }))
+    }
+
+    fn end_input(&mut self, out: &mut dyn Output<O>) -> OpResult {
+        // Processing-time windows still open at the end of the input fire now.
+        if !self.event_time {
+            self.fire_until(i64::MAX, out)?;
+        }
         if self.late_dropped > 0 {
             tracing::info!(
                 operator = %self.name,
