@@ -646,3 +646,148 @@ fn window_operator_throughput() {
     let (rate, out) = drive(op, n);
     println!("q7-like tumbling 10s global max: {rate:.0} events/s ({out} results)");
 }
+
+/// Keeps what reaches the end of a chain.
+struct Keep<T>(Vec<(T, Option<i64>)>);
+
+impl<T: Send> Output<T> for Keep<T> {
+    fn record(&mut self, v: T, ts: Option<i64>) -> OpResult {
+        self.0.push((v, ts));
+        Ok(())
+    }
+    fn watermark(&mut self, _: i64) -> OpResult {
+        Ok(())
+    }
+    fn watermark_status(&mut self, _: bool) -> OpResult {
+        Ok(())
+    }
+    fn processing_time(&mut self, _: i64) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint(
+        &mut self,
+        _: &flink_streaming::element::CheckpointBarrier,
+        _: &mut flink_streaming::runtime::snapshot::SnapshotCollector,
+    ) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint_complete(&mut self, _: u64) -> OpResult {
+        Ok(())
+    }
+    fn end_input(&mut self) -> OpResult {
+        Ok(())
+    }
+}
+
+#[test]
+fn window_state_snapshot_restores_at_another_parallelism_into_either_operator() {
+    use flink_streaming::operators::keyed::KeySelector;
+    use flink_streaming::operators::window::{
+        AlignedWindowOperator, ReduceContents, WindowOperator,
+    };
+    use flink_types::{StateHandle, StateLocation, TaskRestore};
+    use std::sync::Arc;
+    type E = (u32, u64);
+    let key: KeySelector<E, u32> = Arc::new(|e: &E| e.0);
+    let assigner = SlidingEventTimeWindows::of(Duration::from_secs(2), Duration::from_secs(1));
+    let sum = |a: E, b: E| (a.0, a.1 + b.1);
+    let barrier = flink_streaming::element::CheckpointBarrier {
+        id: 1,
+        timestamp: 0,
+        is_savepoint: false,
+    };
+    // Before the snapshot: events at 0..4000 ms, watermark 1500 (window [0,1000) and
+    // [-1000,1000) fired, [0,2000) not yet). After: events at 4000..6000 ms.
+    let event = |i: u64| -> (E, i64) { (((i % 13) as u32, i), (i * 4) as i64) };
+    let mut want: BTreeMap<(u32, i64), u64> = BTreeMap::new();
+    for i in 0..1500u64 {
+        let ((k, v), ts) = event(i);
+        let mut s = ts - ts.rem_euclid(1000);
+        while s > ts - 2000 {
+            *want.entry((k, s)).or_default() += v;
+            s -= 1000;
+        }
+    }
+    let mut ctx = bench_ctx();
+    ctx.parallelism = 2;
+    let mut before = Keep(Vec::new());
+    let mut blobs = Vec::new();
+    for sub in 0..2u32 {
+        ctx.subtask = sub;
+        let range = ctx.key_group_range();
+        let mut op =
+            AlignedWindowOperator::new(key.clone(), assigner, ReduceContents::new(sum), 0, &ctx);
+        for i in 0..1000u64 {
+            let (e, ts) = event(i);
+            let kg = flink_types::key_group_for_hash(flink_state::stable_hash(&e.0), 128);
+            if range.contains(kg) {
+                op.process(e, Some(ts), &mut before).unwrap();
+            }
+        }
+        op.watermark(1500, &mut before).unwrap();
+        let snap = op.snapshot(&barrier).unwrap().unwrap();
+        blobs.extend(snap.key_groups.into_iter().map(|(_, b)| b));
+    }
+    let restore = Arc::new(TaskRestore {
+        checkpoint_id: 1,
+        operator_state: [(
+            "window".to_string(),
+            blobs
+                .iter()
+                .map(|b| StateHandle {
+                    location: StateLocation::Inline(b.clone()),
+                    key_group_offsets: vec![],
+                    size: b.len() as u64,
+                })
+                .collect(),
+        )]
+        .into_iter()
+        .collect(),
+    });
+    for generic in [false, true] {
+        let mut out = Keep(Vec::new());
+        ctx.parallelism = 3;
+        ctx.restore = Some(restore.clone());
+        for sub in 0..3u32 {
+            ctx.subtask = sub;
+            let range = ctx.key_group_range();
+            let mut op: Box<dyn StreamOperator<E, E>> = if generic {
+                Box::new(WindowOperator::new(
+                    key.clone(),
+                    assigner,
+                    ReduceContents::new(sum),
+                    0,
+                    &ctx,
+                ))
+            } else {
+                Box::new(AlignedWindowOperator::new(
+                    key.clone(),
+                    assigner,
+                    ReduceContents::new(sum),
+                    0,
+                    &ctx,
+                ))
+            };
+            op.open(&ctx).unwrap();
+            op.watermark(1500, &mut out).unwrap();
+            for i in 1000..1500u64 {
+                let (e, ts) = event(i);
+                let kg = flink_types::key_group_for_hash(flink_state::stable_hash(&e.0), 128);
+                if range.contains(kg) {
+                    op.process(e, Some(ts), &mut out).unwrap();
+                }
+            }
+            op.watermark(i64::MAX, &mut out).unwrap();
+        }
+        // Windows fired before the snapshot plus those fired after restore: each once.
+        let mut got: BTreeMap<(u32, i64), u64> = BTreeMap::new();
+        for ((k, v), ts) in before.0.iter().chain(out.0.iter()) {
+            let start = ts.unwrap() + 1 - 2000;
+            assert!(
+                got.insert((*k, start), *v).is_none(),
+                "window ({k}, {start}) fired twice (generic: {generic})"
+            );
+        }
+        assert_eq!(got, want, "generic operator: {generic}");
+    }
+}
