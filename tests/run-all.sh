@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v kinit >/dev/null 2>&1 || need_apt+=(krb5-user)   # kinit + libgssapi-krb5 for the secure mini cluster
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "run-all: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -133,6 +133,9 @@ fn delegate_to_bundle(registry: &ProgramRegistry, cli: &Cli, argv: &[String]) ->
 /// Runs the flink-rs command line with the programs in `registry`.
 pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("yarn-shell-am") {
+        return yarn_shell_am(argv[2..].to_vec());
+    }
     let cli = match Cli::try_parse_args(&argv) {
         Ok(c) => c,
         Err(e) => {
@@ -167,6 +170,25 @@ pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
     runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Hidden role `flink-rs yarn-shell-am`: a YARN ApplicationMaster that runs
+/// a shell command in N containers (the end-to-end test of the YARN client).
+fn yarn_shell_am(args: Vec<String>) -> ExitCode {
+    logging::init(true);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report_error(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(flink_yarn_am::shell_cli::shell_am_main(args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => report_error(&e),
     }
 }

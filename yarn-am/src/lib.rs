@@ -12,6 +12,7 @@
 
 pub mod driver;
 pub mod shell;
+pub mod shell_cli;
 
 pub use driver::{AmError, ContainerSpec, RequestTracker, YarnAmDriver};
 pub use shell::{ShellAmOptions, ShellAmOutcome, run_shell_application_master};

@@ -100,12 +100,30 @@ struct Submitted {
     dir: String,
 }
 
+/// The ApplicationMaster executable: the `flink-rs` binary, run as
+/// `flink-rs yarn-shell-am`, when it is built next to this test (tests/run-all.sh
+/// builds it first); else this crate's stand-alone `yarn-shell-am`.
+fn am_binary() -> (String, &'static str, &'static str) {
+    let exe = std::env::current_exe().expect("test exe");
+    if let Some(profile) = exe.parent().and_then(|d| d.parent()) {
+        let flink_rs = profile.join("flink-rs");
+        if flink_rs.exists() {
+            return (flink_rs.display().to_string(), "flink-rs", "yarn-shell-am ");
+        }
+    }
+    (
+        env!("CARGO_BIN_EXE_yarn-shell-am").to_string(),
+        "yarn-shell-am",
+        "",
+    )
+}
+
 /// Uploads the AM binary (once per test) and submits an application running `command` in two containers.
 async fn submit(e: &Env, name: &str, command: &str) -> Submitted {
     let dir = e.cluster.unique_hdfs_dir(name);
-    let am_bin = env!("CARGO_BIN_EXE_yarn-shell-am");
-    let am_path = format!("{dir}/yarn-shell-am");
-    let (len, mtime) = upload(e, am_bin, &am_path);
+    let (am_bin, am_name, am_sub) = am_binary();
+    let am_path = format!("{dir}/{am_name}");
+    let (len, mtime) = upload(e, &am_bin, &am_path);
     let resource = local_resource(
         &format!("{}{am_path}", e.conf.default_fs()),
         len,
@@ -133,14 +151,22 @@ async fn submit(e: &Env, name: &str, command: &str) -> Submitted {
         value: Some(v.into()),
     };
     let am_spec = ContainerLaunchContextProto {
-        local_resources: vec![StringLocalResourceMapProto { key: Some("yarn-shell-am".into()), value: Some(resource) }],
+        local_resources: vec![StringLocalResourceMapProto {
+            key: Some(am_name.into()),
+            value: Some(resource),
+        }],
         environment: vec![
-            env_entry("HADOOP_CONF_DIR", &e.cluster.conf_dir().display().to_string()),
+            env_entry(
+                "HADOOP_CONF_DIR",
+                &e.cluster.conf_dir().display().to_string(),
+            ),
             env_entry("SHELL_AM_COMMAND", &escape_env_value(command)),
             env_entry("OUT_DIR", &dir),
             env_entry("RUST_LOG", "info"),
         ],
-        command: vec!["./yarn-shell-am --containers 2 --memory-mb 128 --timeout-secs 120 --env OUT_DIR=$OUT_DIR 1><LOG_DIR>/am.out 2><LOG_DIR>/am.err".into()],
+        command: vec![format!(
+            "./{am_name} {am_sub}--containers 2 --memory-mb 128 --timeout-secs 120 --env OUT_DIR=$OUT_DIR 1><LOG_DIR>/am.out 2><LOG_DIR>/am.err"
+        )],
         ..Default::default()
     };
     let ctx = ApplicationSubmissionContextProto {
