@@ -150,7 +150,9 @@ impl<'a> ElementReader<'a> {
     }
     /// Next element, or `None` at the end of the buffer.
     #[inline]
-    pub fn next_element<T: DeserializeOwned>(&mut self) -> Result<Option<Element<T>>, ElementError> {
+    pub fn next_element<T: DeserializeOwned>(
+        &mut self,
+    ) -> Result<Option<Element<T>>, ElementError> {
         let Some(&tag) = self.buf.get(self.pos) else {
             return Ok(None);
         };

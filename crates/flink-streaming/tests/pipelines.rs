@@ -99,6 +99,9 @@ fn union_rebalance_filter_map() {
     common::run(reg, "u", &[], 2).unwrap();
     let mut got: Vec<u64> = take_collected("union").unwrap();
     got.sort();
-    let want: Vec<u64> = (1..=2000).filter(|x: &u64| x.is_multiple_of(2)).map(|x| x * 10).collect();
+    let want: Vec<u64> = (1..=2000)
+        .filter(|x: &u64| x.is_multiple_of(2))
+        .map(|x| x * 10)
+        .collect();
     assert_eq!(got, want);
 }

@@ -204,7 +204,10 @@ mod tests {
                     assert!(ShipStrategy::Rescale.connects(p, producers, c, consumers));
                 }
             }
-            assert!(seen.iter().all(|&n| n >= 1), "{producers}->{consumers}: {seen:?}");
+            assert!(
+                seen.iter().all(|&n| n >= 1),
+                "{producers}->{consumers}: {seen:?}"
+            );
         }
     }
 }
