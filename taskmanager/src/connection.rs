@@ -8,6 +8,7 @@ use flink_ha::LeaderInformation;
 use flink_proto::pb;
 use flink_proto::pb::job_manager_gateway_client::JobManagerGatewayClient;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tonic::transport::Endpoint;
@@ -50,6 +51,10 @@ async fn register_once(
         .timeout(Duration::from_secs(10));
     let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
     let mut client = JobManagerGatewayClient::new(channel);
+    // Tasks the JobManager submits from now on belong to this registration
+    // (it may deploy before the response below arrives).
+    let generation = tm.next_generation.fetch_add(1, Ordering::SeqCst) + 1;
+    tm.current_generation.store(generation, Ordering::SeqCst);
     let resp = client
         .register_task_executor(pb::RegisterTaskExecutorRequest {
             resource_id: tm.resource_id.0.clone(),
@@ -78,6 +83,7 @@ async fn register_once(
             client,
             registration_id: resp.registration_id,
             address: address.to_string(),
+            generation,
         },
         interval,
         timeout,
@@ -206,6 +212,11 @@ pub(crate) async fn run(tm: Arc<TmShared>, config: TaskManagerConfig, mut jm: Jo
         tracing::warn!(cause = %lost_cause, "lost the JobManager; cancelling all tasks and freeing slots");
         *tm.jm.lock() = None;
         tm.cancel_all_and_free_slots();
+        // Let the tasks stop before offering the slots again (bounded).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !tm.tasks.lock().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         if config.exit_on_jm_loss {
             tm.exit(TaskManagerExit::JobManagerLost(lost_cause));
             return;

@@ -117,16 +117,29 @@ impl TaskManagerRunner {
             spawner,
             outbox: outbox_tx,
             jm: Mutex::new(None),
+            next_generation: std::sync::atomic::AtomicU64::new(0),
+            current_generation: std::sync::atomic::AtomicU64::new(0),
+            stopped: std::sync::atomic::AtomicBool::new(false),
             reconnect: Notify::new(),
             exit: exit_tx,
         });
 
         let service = service::TaskExecutorService(shared.clone());
+        // A stopped TaskManager answers nothing, also on connections that
+        // were open before it stopped.
+        let stopped = shared.clone();
+        let gate = move |req: tonic::Request<()>| {
+            if stopped.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                Err(tonic::Status::unavailable("the TaskManager is stopped"))
+            } else {
+                Ok(req)
+            }
+        };
         let mut server_exit = exit_rx.clone();
         let server = tokio::spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
             let r = tonic::transport::Server::builder()
-                .add_service(TaskExecutorGatewayServer::new(service))
+                .add_service(TaskExecutorGatewayServer::with_interceptor(service, gate))
                 .serve_with_incoming_shutdown(incoming, async move {
                     let _ = server_exit.wait_for(|e| e.is_some()).await;
                 })
@@ -252,10 +265,15 @@ impl TaskManagerHandle {
     }
     /// Stops everything at once without telling anyone (a simulated crash).
     pub fn kill(&self) {
-        self.shared.cancel_all_tasks();
         self.stop();
+        self.shared.cancel_all_tasks();
     }
     fn stop(&self) {
+        // From here on no event leaves and no RPC is served.
+        self.shared
+            .stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shared.exit(TaskManagerExit::Shutdown);
         for t in self.tasks.lock().drain(..) {
             t.abort();
         }

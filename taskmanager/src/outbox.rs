@@ -1,6 +1,6 @@
 //! Sends task events to the JobManager asynchronously and in order.
 
-use crate::state::{Outgoing, TmShared};
+use crate::state::{Outgoing, TaskEvent, TmShared};
 use flink_proto::{convert, pb};
 use std::sync::Weak;
 use std::time::Duration;
@@ -15,12 +15,20 @@ pub(crate) async fn run(tm: Weak<TmShared>, mut rx: mpsc::UnboundedReceiver<Outg
         let mut delay = Duration::from_millis(50);
         loop {
             let Some(shared) = tm.upgrade() else { return };
+            if shared.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             let conn = shared.jm.lock().clone();
             drop(shared);
             let result = match conn {
                 None => Err("not registered at a JobManager".to_string()),
-                Some(mut c) => send(&mut c.client, &msg).await.map_err(|s| {
-                    flink_proto::status::from_status(kind(&msg), &c.address, &s).message
+                Some(c) if c.generation != msg.generation => {
+                    // The task belongs to a JobManager this TaskManager left.
+                    tracing::debug!(event = ?msg.event, "dropping an event of a previous JobManager's task");
+                    break;
+                }
+                Some(mut c) => send(&mut c.client, &msg.event).await.map_err(|s| {
+                    flink_proto::status::from_status(kind(&msg.event), &c.address, &s).message
                 }),
             };
             match result {
@@ -31,7 +39,7 @@ pub(crate) async fn run(tm: Weak<TmShared>, mut rx: mpsc::UnboundedReceiver<Outg
                     delay = (delay * 2).min(Duration::from_secs(2));
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, ?msg, "dropping task event: JobManager unreachable");
+                    tracing::warn!(error = %e, event = ?msg.event, "dropping task event: JobManager unreachable");
                     break;
                 }
             }
@@ -39,20 +47,20 @@ pub(crate) async fn run(tm: Weak<TmShared>, mut rx: mpsc::UnboundedReceiver<Outg
     }
 }
 
-fn kind(msg: &Outgoing) -> &'static str {
+fn kind(msg: &TaskEvent) -> &'static str {
     match msg {
-        Outgoing::State { .. } => "UpdateTaskExecutionState",
-        Outgoing::Ack { .. } => "AcknowledgeCheckpoint",
-        Outgoing::Decline { .. } => "DeclineCheckpoint",
+        TaskEvent::State { .. } => "UpdateTaskExecutionState",
+        TaskEvent::Ack { .. } => "AcknowledgeCheckpoint",
+        TaskEvent::Decline { .. } => "DeclineCheckpoint",
     }
 }
 
 async fn send(
     client: &mut pb::job_manager_gateway_client::JobManagerGatewayClient<tonic::transport::Channel>,
-    msg: &Outgoing,
+    msg: &TaskEvent,
 ) -> Result<(), tonic::Status> {
     let r = match msg {
-        Outgoing::State {
+        TaskEvent::State {
             attempt,
             state,
             failure,
@@ -72,7 +80,7 @@ async fn send(
                 })
                 .await
         }
-        Outgoing::Ack {
+        TaskEvent::Ack {
             attempt,
             checkpoint_id,
             snapshot,
@@ -85,7 +93,7 @@ async fn send(
                 })
                 .await
         }
-        Outgoing::Decline {
+        TaskEvent::Decline {
             attempt,
             checkpoint_id,
             reason,

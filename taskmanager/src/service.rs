@@ -79,11 +79,23 @@ impl TaskExecutorGateway for TaskExecutorService {
         let attempt = tdd.attempt;
         let allocation_id = tdd.allocation_id;
         let name = tdd.task_name_with_subtask();
+        let generation = self
+            .0
+            .current_generation
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if self.0.tasks.lock().contains_key(&attempt) {
+            return Err(status::precondition(format!(
+                "{name} ({attempt}) is still running here (deployed by an earlier JobManager); retry when it stopped"
+            )));
+        }
         tracing::info!(task = %name, %attempt, "starting task");
-        let events = Arc::new(TaskEventSink(Arc::downgrade(&self.0)));
+        let events = Arc::new(TaskEventSink {
+            tm: Arc::downgrade(&self.0),
+            generation,
+        });
         match self.0.spawner.spawn(tdd, events.clone()) {
             Ok(control) => {
-                if self.0.ended_early.lock().remove(&attempt) {
+                if self.0.ended_early.lock().remove(&(attempt, generation)) {
                     return ack();
                 }
                 self.0.tasks.lock().insert(
@@ -91,6 +103,7 @@ impl TaskExecutorGateway for TaskExecutorService {
                     RunningTask {
                         control,
                         allocation_id,
+                        generation,
                     },
                 );
             }

@@ -24,6 +24,8 @@ pub(crate) struct SlotAllocation {
 pub(crate) struct RunningTask {
     pub(crate) control: Arc<dyn TaskControl>,
     pub(crate) allocation_id: AllocationId,
+    /// The JobManager connection that deployed it.
+    pub(crate) generation: u64,
 }
 
 /// The current registration at the JobManager.
@@ -32,11 +34,22 @@ pub(crate) struct JmConnection {
     pub(crate) client: JobManagerGatewayClient<Channel>,
     pub(crate) registration_id: String,
     pub(crate) address: String,
+    /// Increases with every registration; tasks and their events belong
+    /// to the connection that deployed them.
+    pub(crate) generation: u64,
 }
 
 /// A message to the JobManager, sent in order.
 #[derive(Debug)]
-pub(crate) enum Outgoing {
+pub(crate) struct Outgoing {
+    /// Connection generation of the task that sent it.
+    pub(crate) generation: u64,
+    pub(crate) event: TaskEvent,
+}
+
+/// A task event.
+#[derive(Debug)]
+pub(crate) enum TaskEvent {
     State {
         attempt: ExecutionAttemptId,
         state: ExecutionState,
@@ -60,10 +73,16 @@ pub(crate) struct TmShared {
     pub(crate) slots: Mutex<Vec<Option<SlotAllocation>>>,
     pub(crate) tasks: Mutex<HashMap<ExecutionAttemptId, RunningTask>>,
     /// Attempts that reported a terminal state before `spawn` returned.
-    pub(crate) ended_early: Mutex<HashSet<ExecutionAttemptId>>,
+    pub(crate) ended_early: Mutex<HashSet<(ExecutionAttemptId, u64)>>,
     pub(crate) spawner: Arc<dyn TaskSpawner>,
     pub(crate) outbox: mpsc::UnboundedSender<Outgoing>,
     pub(crate) jm: Mutex<Option<JmConnection>>,
+    /// Last connection generation handed out.
+    pub(crate) next_generation: std::sync::atomic::AtomicU64,
+    /// Generation of the current (or pending) registration.
+    pub(crate) current_generation: std::sync::atomic::AtomicU64,
+    /// Set when the TaskManager stops (or is killed): nothing is sent any more.
+    pub(crate) stopped: std::sync::atomic::AtomicBool,
     /// Wakes the connection loop to drop the JobManager and register again.
     pub(crate) reconnect: Notify,
     pub(crate) exit: watch::Sender<Option<TaskManagerExit>>,
@@ -157,8 +176,24 @@ impl TmShared {
     }
 }
 
-/// The [`TaskEvents`] handed to spawned tasks: forwards to the outbox.
-pub(crate) struct TaskEventSink(pub(crate) Weak<TmShared>);
+/// The [`TaskEvents`] handed to one spawned task: forwards to the outbox,
+/// tagged with the JobManager connection that deployed the task.
+pub(crate) struct TaskEventSink {
+    pub(crate) tm: Weak<TmShared>,
+    pub(crate) generation: u64,
+}
+
+impl TaskEventSink {
+    fn send(&self, tm: &TmShared, event: TaskEvent) {
+        if tm.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let _ = tm.outbox.send(Outgoing {
+            generation: self.generation,
+            event,
+        });
+    }
+}
 
 impl TaskEvents for TaskEventSink {
     fn state_changed(
@@ -167,15 +202,26 @@ impl TaskEvents for TaskEventSink {
         state: ExecutionState,
         failure: Option<TaskFailure>,
     ) {
-        let Some(tm) = self.0.upgrade() else { return };
-        if state.is_terminal() && tm.tasks.lock().remove(&attempt).is_none() {
-            tm.ended_early.lock().insert(attempt);
+        let Some(tm) = self.tm.upgrade() else { return };
+        if state.is_terminal() {
+            let mut tasks = tm.tasks.lock();
+            let mine = tasks
+                .get(&attempt)
+                .is_some_and(|t| t.generation == self.generation);
+            if mine {
+                tasks.remove(&attempt);
+            } else {
+                tm.ended_early.lock().insert((attempt, self.generation));
+            }
         }
-        let _ = tm.outbox.send(Outgoing::State {
-            attempt,
-            state,
-            failure,
-        });
+        self.send(
+            &tm,
+            TaskEvent::State {
+                attempt,
+                state,
+                failure,
+            },
+        );
     }
     fn checkpoint_acknowledged(
         &self,
@@ -183,21 +229,27 @@ impl TaskEvents for TaskEventSink {
         checkpoint_id: u64,
         snapshot: TaskStateSnapshot,
     ) {
-        if let Some(tm) = self.0.upgrade() {
-            let _ = tm.outbox.send(Outgoing::Ack {
-                attempt,
-                checkpoint_id,
-                snapshot,
-            });
+        if let Some(tm) = self.tm.upgrade() {
+            self.send(
+                &tm,
+                TaskEvent::Ack {
+                    attempt,
+                    checkpoint_id,
+                    snapshot,
+                },
+            );
         }
     }
     fn checkpoint_declined(&self, attempt: ExecutionAttemptId, checkpoint_id: u64, reason: String) {
-        if let Some(tm) = self.0.upgrade() {
-            let _ = tm.outbox.send(Outgoing::Decline {
-                attempt,
-                checkpoint_id,
-                reason,
-            });
+        if let Some(tm) = self.tm.upgrade() {
+            self.send(
+                &tm,
+                TaskEvent::Decline {
+                    attempt,
+                    checkpoint_id,
+                    reason,
+                },
+            );
         }
     }
 }

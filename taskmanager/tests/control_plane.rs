@@ -1057,3 +1057,81 @@ async fn clean_task_manager_shutdown_cancels_tasks_and_fails_over_at_once() -> R
     c.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_leader_recovers_unfinished_jobs_from_the_job_graph_store() -> Result<()> {
+    let ha = Arc::new(StandaloneHaServices::new());
+    let jm_config = || JobManagerConfig {
+        rpc_address: "127.0.0.1".into(),
+        rpc_port: 0,
+        rest_address: "127.0.0.1".into(),
+        rest_port: 0,
+        heartbeat_interval: Duration::from_millis(100),
+        heartbeat_timeout: Duration::from_millis(600),
+        ..Default::default()
+    };
+    let jm1 = JobManagerRunner::start(jm_config(), Box::new(StandaloneResourceDriver), ha.clone())
+        .await?;
+    let log: Log = Arc::default();
+    // Tasks of the first leader's deployment run until cancelled, later ones finish.
+    let leader_generation = Arc::new(AtomicBool::new(false));
+    let second = leader_generation.clone();
+    let spawner = FakeSpawner {
+        tm: Arc::new(Mutex::new(Some(ResourceId("tm-ha".into())))),
+        log: log.clone(),
+        behavior: Arc::new(move |_| {
+            if second.load(Ordering::SeqCst) {
+                Behavior::Finish(Duration::from_millis(100))
+            } else {
+                Behavior::RunUntilCancelled
+            }
+        }),
+    };
+    let tm = TaskManagerRunner::start_with_options(
+        TaskManagerConfig {
+            host: "127.0.0.1".into(),
+            num_task_slots: 2,
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_millis(600),
+            ..Default::default()
+        },
+        Default::default(),
+        Box::new(move |_| Arc::new(spawner) as Arc<dyn TaskSpawner>),
+        Some(flink_ha::HaServices::leader_retrieval(
+            ha.as_ref(),
+            flink_ha::LeaderComponent::ResourceManager,
+        )),
+    )
+    .await?;
+    wait_until("registered", Duration::from_secs(5), || {
+        jm1.slot_counts().0 == 2
+    })
+    .await?;
+    let job_id = jm1.submit_job(job(2, false, &[])).await?;
+    wait_until(
+        "running on the first leader",
+        Duration::from_secs(5),
+        || log.lock().len() == 4,
+    )
+    .await?;
+    // The first leader goes away without finishing the job.
+    jm1.shutdown().await;
+    assert_eq!(jm1.job_status(job_id)?, JobStatus::Suspended);
+    leader_generation.store(true, Ordering::SeqCst);
+    let jm2 = JobManagerRunner::start(jm_config(), Box::new(StandaloneResourceDriver), ha.clone())
+        .await?;
+    let result =
+        tokio::time::timeout(Duration::from_secs(10), jm2.wait_job_result(job_id)).await??;
+    assert_eq!(result.status, JobStatus::Finished, "{result:?}");
+    assert_eq!(log.lock().len(), 8);
+    // Finished jobs leave the store: a third leader recovers nothing.
+    assert!(
+        flink_ha::HaServices::job_graph_store(ha.as_ref())
+            .job_ids()
+            .await?
+            .is_empty()
+    );
+    tm.shutdown().await;
+    jm2.shutdown().await;
+    Ok(())
+}

@@ -149,6 +149,19 @@ impl JobManagerRunner {
             )
             .await?;
         }
+        // Recover the jobs a previous leader accepted but did not finish.
+        let store = ha.job_graph_store();
+        for job_id in store.job_ids().await? {
+            match store.get(job_id).await? {
+                Some(graph) => {
+                    tracing::info!(job = %job_id, name = %graph.name, "recovering job from the HA job graph store");
+                    if let Err(e) = dispatcher.submit(graph).await {
+                        tracing::error!(job = %job_id, error = %e, "could not recover job");
+                    }
+                }
+                None => tracing::warn!(job = %job_id, "job graph vanished from the HA store"),
+            }
+        }
         tracing::info!(rpc = %rpc_address, rest = %rest_address, "JobManager started");
         Ok(JobManagerHandle {
             rpc_address,
