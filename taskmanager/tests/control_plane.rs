@@ -1135,3 +1135,110 @@ async fn a_new_leader_recovers_unfinished_jobs_from_the_job_graph_store() -> Res
     jm2.shutdown().await;
     Ok(())
 }
+
+/// A driver whose first worker "dies" before registering (like a YARN
+/// container that fails to start); later requests start real TaskManagers.
+struct FlakyDriver {
+    inner: InProcessDriver,
+    events: Mutex<Option<Arc<dyn flink_jobmanager::ResourceEventHandler>>>,
+    failed_once: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl flink_jobmanager::ResourceDriver for FlakyDriver {
+    async fn initialize(
+        &self,
+        events: Arc<dyn flink_jobmanager::ResourceEventHandler>,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        *self.events.lock() = Some(events);
+        Ok(())
+    }
+    async fn request_workers(
+        &self,
+        count: u32,
+        spec: &flink_jobmanager::WorkerResourceSpec,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        if !self.failed_once.swap(true, Ordering::SeqCst) {
+            self.inner.requests.lock().push(count);
+            let events = self.events.lock().clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Some(e) = events {
+                    for i in 0..count {
+                        e.on_worker_terminated(
+                            ResourceId(format!("container-{i}")),
+                            "container exited with code 1 before registering".into(),
+                        );
+                    }
+                }
+            });
+            return Ok(());
+        }
+        self.inner.request_workers(count, spec).await
+    }
+    async fn release_worker(
+        &self,
+        resource_id: &ResourceId,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        self.inner.release_worker(resource_id).await
+    }
+    async fn deregister_application(
+        &self,
+        status: flink_jobmanager::ApplicationStatus,
+        diagnostics: Option<String>,
+    ) -> Result<(), flink_jobmanager::ResourceDriverError> {
+        self.inner.deregister_application(status, diagnostics).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_that_die_before_registering_are_requested_again() -> Result<()> {
+    let jm_port = Arc::new(Mutex::new(0));
+    let workers = Arc::new(Mutex::new(Vec::new()));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let driver = FlakyDriver {
+        inner: InProcessDriver {
+            jm_port: jm_port.clone(),
+            workers: workers.clone(),
+            requests: requests.clone(),
+            released: Arc::default(),
+            log: Arc::default(),
+        },
+        events: Mutex::new(None),
+        failed_once: AtomicBool::new(false),
+    };
+    let jm = JobManagerRunner::start(
+        JobManagerConfig {
+            rpc_address: "127.0.0.1".into(),
+            rpc_port: 0,
+            rest_address: "127.0.0.1".into(),
+            rest_port: 0,
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_millis(600),
+            slot_request_timeout: Duration::from_secs(10),
+            slots_per_task_manager: 2,
+            ..Default::default()
+        },
+        Box::new(driver),
+        Arc::new(StandaloneHaServices::new()),
+    )
+    .await?;
+    *jm_port.lock() = jm
+        .rpc_address()
+        .rsplit(':')
+        .next()
+        .context("port")?
+        .parse()?;
+    let job_id = jm.submit_job(job(4, false, &[])).await?;
+    let result = jm.wait_job_result(job_id).await?;
+    assert_eq!(result.status, JobStatus::Finished, "{result:?}");
+    // 4 slots / 2 per worker: 2 workers, requested twice because the first two died.
+    assert_eq!(*requests.lock(), vec![2, 2]);
+    assert_eq!(workers.lock().len(), 2);
+    let handles: Vec<TaskManagerHandle> = workers.lock().drain(..).collect();
+    for tm in &handles {
+        tm.shutdown().await;
+    }
+    jm.shutdown().await;
+    Ok(())
+}
