@@ -8,6 +8,9 @@ use flink_types::{
 };
 use std::collections::BTreeMap;
 
+/// Flink's upper bound for (max) parallelism.
+pub const MAX_PARALLELISM: u32 = 32768;
+
 /// Checks that a submitted job graph is consistent.
 pub fn validate_job_graph(g: &JobGraph) -> Result<(), String> {
     if g.vertices.is_empty() {
@@ -24,6 +27,12 @@ pub fn validate_job_graph(g: &JobGraph) -> Result<(), String> {
             return Err(format!(
                 "vertex '{}' has parallelism 0; use at least 1",
                 v.name
+            ));
+        }
+        if v.max_parallelism > MAX_PARALLELISM {
+            return Err(format!(
+                "vertex '{}' has max parallelism {}; the upper bound is {MAX_PARALLELISM}",
+                v.name, v.max_parallelism
             ));
         }
         if v.max_parallelism < v.parallelism {

@@ -17,6 +17,9 @@ use tonic::transport::{Channel, Endpoint};
 /// gRPC client of one TaskManager.
 pub type TaskExecutorClient = TaskExecutorGatewayClient<Channel>;
 
+/// Upper bound for the slots one TaskManager may offer.
+pub const MAX_SLOTS_PER_TASK_MANAGER: u32 = 4096;
+
 /// Timeout of a single JobManager -> TaskManager RPC.
 pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -271,6 +274,13 @@ impl ResourceManager {
 
     /// Registers (or re-registers) a TaskManager; returns the registration id.
     pub fn register(&self, reg: TaskManagerRegistration) -> Result<String, String> {
+        if reg.num_slots > MAX_SLOTS_PER_TASK_MANAGER {
+            return Err(format!(
+                "TaskManager {} offers {} slots; at most {MAX_SLOTS_PER_TASK_MANAGER} are supported \
+                 (taskmanager.numberOfTaskSlots)",
+                reg.resource_id, reg.num_slots
+            ));
+        }
         if reg.num_slots == 0 {
             return Err(format!(
                 "TaskManager {} offers 0 slots; set taskmanager.numberOfTaskSlots >= 1",
