@@ -223,7 +223,7 @@ impl ProcessFunction<u64, (u64, i64, bool)> for Tag {
     ) -> OpResult {
         let ts = ctx.timestamp().unwrap_or(-1);
         out.collect((v, ts, ctx.current_watermark() < ts));
-        if v % 10 == 0 {
+        if v.is_multiple_of(10) {
             out.collect_with_timestamp((v, -ts, true), ts);
         }
         Ok(())
