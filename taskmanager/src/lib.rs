@@ -139,7 +139,11 @@ impl TaskManagerRunner {
         let server = tokio::spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
             let r = tonic::transport::Server::builder()
-                .add_service(TaskExecutorGatewayServer::with_interceptor(service, gate))
+                .add_service(tonic::service::interceptor::InterceptedService::new(
+                    TaskExecutorGatewayServer::new(service)
+                        .max_decoding_message_size(flink_proto::MAX_MESSAGE_SIZE),
+                    gate,
+                ))
                 .serve_with_incoming_shutdown(incoming, async move {
                     let _ = server_exit.wait_for(|e| e.is_some()).await;
                 })

@@ -104,7 +104,10 @@ impl JobManagerRunner {
         let rpc_task = tokio::spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(rpc_listener);
             let r = tonic::transport::Server::builder()
-                .add_service(JobManagerGatewayServer::new(service))
+                .add_service(
+                    JobManagerGatewayServer::new(service)
+                        .max_decoding_message_size(flink_proto::MAX_MESSAGE_SIZE),
+                )
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = rpc_stop_rx.await;
                 })

@@ -25,3 +25,8 @@ pub mod pb {
 }
 
 pub use convert::ProtoError;
+
+/// Largest control-plane message accepted (deployment descriptors of
+/// high-parallelism HASH edges and checkpoint acks can exceed gRPC's 4 MiB
+/// default).
+pub const MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
