@@ -26,6 +26,8 @@ enum Behavior {
     Fail(Duration, String),
     /// RUNNING until cancelled.
     RunUntilCancelled,
+    /// RUNNING until a checkpoint completes, then FINISHED.
+    UntilCheckpointComplete,
 }
 
 type BehaviorFn = Arc<dyn Fn(&TaskDeploymentDescriptor) -> Behavior + Send + Sync>;
@@ -41,7 +43,10 @@ struct FakeSpawner {
 
 struct FakeControl {
     cancelled: AtomicBool,
+    checkpoint_complete: AtomicBool,
     wake: Notify,
+    attempt: ExecutionAttemptId,
+    events: Arc<dyn TaskEvents>,
 }
 
 impl TaskControl for FakeControl {
@@ -49,8 +54,23 @@ impl TaskControl for FakeControl {
         self.cancelled.store(true, Ordering::SeqCst);
         self.wake.notify_one();
     }
-    fn trigger_checkpoint(&self, _: u64, _: i64, _: bool) {}
-    fn notify_checkpoint_complete(&self, _: u64) {}
+    /// Acknowledges at once with a one-handle snapshot.
+    fn trigger_checkpoint(&self, checkpoint_id: u64, _: i64, _: bool) {
+        let snapshot = TaskStateSnapshot::from([(
+            format!("uid-{}", self.attempt.subtask),
+            vec![StateHandle {
+                location: StateLocation::Inline(vec![1, 2, 3]),
+                key_group_offsets: vec![],
+                size: 3,
+            }],
+        )]);
+        self.events
+            .checkpoint_acknowledged(self.attempt, checkpoint_id, snapshot);
+    }
+    fn notify_checkpoint_complete(&self, _: u64) {
+        self.checkpoint_complete.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
     fn notify_checkpoint_aborted(&self, _: u64) {}
 }
 
@@ -65,7 +85,10 @@ impl TaskSpawner for FakeSpawner {
         let behavior = (self.behavior)(&tdd);
         let control = Arc::new(FakeControl {
             cancelled: AtomicBool::new(false),
+            checkpoint_complete: AtomicBool::new(false),
             wake: Notify::new(),
+            attempt: tdd.attempt,
+            events: events.clone(),
         });
         let c = control.clone();
         let attempt = tdd.attempt;
@@ -76,6 +99,12 @@ impl TaskSpawner for FakeSpawner {
                 match &behavior {
                     Behavior::Finish(d) | Behavior::Fail(d, _) => tokio::time::sleep(*d).await,
                     Behavior::RunUntilCancelled => std::future::pending().await,
+                    Behavior::UntilCheckpointComplete => loop {
+                        if c.checkpoint_complete.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        c.wake.notified().await;
+                    },
                 }
             };
             tokio::select! {
@@ -87,7 +116,7 @@ impl TaskSpawner for FakeSpawner {
                 return;
             }
             match behavior {
-                Behavior::Finish(_) => {
+                Behavior::Finish(_) | Behavior::UntilCheckpointComplete => {
                     events.state_changed(attempt, ExecutionState::Finished, None)
                 }
                 Behavior::Fail(_, message) => events.state_changed(
@@ -1239,6 +1268,139 @@ async fn workers_that_die_before_registering_are_requested_again() -> Result<()>
     for tm in &handles {
         tm.shutdown().await;
     }
+    jm.shutdown().await;
+    Ok(())
+}
+
+/// A stand-in checkpoint coordinator: triggers checkpoint 1 on the sources
+/// when the job runs, completes it when all sources acknowledged.
+#[derive(Default)]
+struct TestCoordinator {
+    running: Mutex<Vec<flink_jobmanager::checkpoint::DeployedTask>>,
+    gateway: Mutex<Option<Arc<dyn flink_jobmanager::checkpoint::CheckpointTaskGateway>>>,
+    acks: Mutex<Vec<(ExecutionAttemptId, u64, TaskStateSnapshot)>>,
+    stopped: AtomicBool,
+}
+
+impl flink_jobmanager::CheckpointCoordinator for TestCoordinator {
+    fn job_running(
+        &self,
+        tasks: Vec<flink_jobmanager::checkpoint::DeployedTask>,
+        gateway: Arc<dyn flink_jobmanager::checkpoint::CheckpointTaskGateway>,
+    ) {
+        for t in tasks.iter().filter(|t| t.is_source) {
+            gateway.trigger_checkpoint(t.attempt, 1, 1000, false);
+        }
+        *self.running.lock() = tasks;
+        *self.gateway.lock() = Some(gateway);
+    }
+    fn job_stopped(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+    fn acknowledge(
+        &self,
+        attempt: ExecutionAttemptId,
+        checkpoint_id: u64,
+        snapshot: TaskStateSnapshot,
+    ) {
+        let mut acks = self.acks.lock();
+        acks.push((attempt, checkpoint_id, snapshot));
+        let sources = self.running.lock().iter().filter(|t| t.is_source).count();
+        if acks.len() == sources
+            && let Some(g) = self.gateway.lock().as_ref()
+        {
+            for t in self.running.lock().iter() {
+                g.notify_checkpoint_complete(t.attempt, checkpoint_id);
+            }
+        }
+    }
+    fn decline(&self, _: ExecutionAttemptId, _: u64, _: String) {}
+    fn restore_for(&self, attempt: &ExecutionAttemptId) -> Option<TaskRestore> {
+        Some(TaskRestore {
+            checkpoint_id: 7,
+            operator_state: BTreeMap::from([(format!("restored-{}", attempt.subtask), vec![])]),
+        })
+    }
+}
+
+struct TestCoordinatorFactory(Arc<TestCoordinator>);
+
+impl flink_jobmanager::CheckpointCoordinatorFactory for TestCoordinatorFactory {
+    fn create(
+        &self,
+        _graph: &JobGraph,
+    ) -> Option<Arc<dyn flink_jobmanager::CheckpointCoordinator>> {
+        Some(self.0.clone())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_hooks_reach_tasks_and_the_coordinator() -> Result<()> {
+    let coordinator = Arc::new(TestCoordinator::default());
+    let jm = JobManagerRunner::start_with_checkpointing(
+        JobManagerConfig {
+            rpc_address: "127.0.0.1".into(),
+            rpc_port: 0,
+            rest_address: "127.0.0.1".into(),
+            rest_port: 0,
+            heartbeat_interval: Duration::from_millis(100),
+            heartbeat_timeout: Duration::from_millis(600),
+            ..Default::default()
+        },
+        Box::new(StandaloneResourceDriver),
+        Arc::new(StandaloneHaServices::new()),
+        Some(Arc::new(TestCoordinatorFactory(coordinator.clone()))),
+    )
+    .await?;
+    let port: u16 = jm
+        .rpc_address()
+        .rsplit(':')
+        .next()
+        .context("port")?
+        .parse()?;
+    let log: Log = Arc::default();
+    let spawner = FakeSpawner {
+        tm: Arc::new(Mutex::new(Some(ResourceId("tm-cp".into())))),
+        log: log.clone(),
+        behavior: Arc::new(|_| Behavior::UntilCheckpointComplete),
+    };
+    let tm = TaskManagerRunner::start(
+        TaskManagerConfig {
+            num_task_slots: 2,
+            ..lonely_tm_config(port)
+        },
+        Box::new(move |_| Arc::new(spawner) as Arc<dyn TaskSpawner>),
+    )
+    .await?;
+    wait_until("registered", Duration::from_secs(5), || {
+        jm.slot_counts().0 == 2
+    })
+    .await?;
+    let job_id = jm.submit_job(job(2, false, &[])).await?;
+    // The job only finishes if the trigger reached the sources, their acks
+    // reached the coordinator and its notifications reached every task.
+    let result =
+        tokio::time::timeout(Duration::from_secs(10), jm.wait_job_result(job_id)).await??;
+    assert_eq!(result.status, JobStatus::Finished, "{result:?}");
+    let acks = coordinator.acks.lock().clone();
+    assert_eq!(acks.len(), 2);
+    for (attempt, id, snapshot) in &acks {
+        assert_eq!(attempt.vertex, JobVertexId(0));
+        assert_eq!(*id, 1);
+        assert_eq!(snapshot[&format!("uid-{}", attempt.subtask)][0].size, 3);
+    }
+    assert_eq!(coordinator.running.lock().len(), 4);
+    assert!(coordinator.stopped.load(Ordering::SeqCst));
+    for (_, tdd) in log.lock().iter() {
+        let restore = tdd.restore.as_ref().context("restore")?;
+        assert_eq!(restore.checkpoint_id, 7);
+        assert!(
+            restore
+                .operator_state
+                .contains_key(&format!("restored-{}", tdd.attempt.subtask))
+        );
+    }
+    tm.shutdown().await;
     jm.shutdown().await;
     Ok(())
 }
