@@ -1171,6 +1171,8 @@ struct FlakyDriver {
     inner: InProcessDriver,
     events: Mutex<Option<Arc<dyn flink_jobmanager::ResourceEventHandler>>>,
     failed_once: AtomicBool,
+    /// The first request is lost silently instead of reported.
+    silent: bool,
 }
 
 #[async_trait::async_trait]
@@ -1189,6 +1191,9 @@ impl flink_jobmanager::ResourceDriver for FlakyDriver {
     ) -> Result<(), flink_jobmanager::ResourceDriverError> {
         if !self.failed_once.swap(true, Ordering::SeqCst) {
             self.inner.requests.lock().push(count);
+            if self.silent {
+                return Ok(());
+            }
             let events = self.events.lock().clone();
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1222,6 +1227,15 @@ impl flink_jobmanager::ResourceDriver for FlakyDriver {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_that_die_before_registering_are_requested_again() -> Result<()> {
+    flaky_workers_are_replaced(false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_that_never_register_are_requested_again_after_the_timeout() -> Result<()> {
+    flaky_workers_are_replaced(true).await
+}
+
+async fn flaky_workers_are_replaced(silent: bool) -> Result<()> {
     let jm_port = Arc::new(Mutex::new(0));
     let workers = Arc::new(Mutex::new(Vec::new()));
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -1235,6 +1249,7 @@ async fn workers_that_die_before_registering_are_requested_again() -> Result<()>
         },
         events: Mutex::new(None),
         failed_once: AtomicBool::new(false),
+        silent,
     };
     let jm = JobManagerRunner::start(
         JobManagerConfig {
@@ -1246,6 +1261,7 @@ async fn workers_that_die_before_registering_are_requested_again() -> Result<()>
             heartbeat_timeout: Duration::from_millis(600),
             slot_request_timeout: Duration::from_secs(10),
             slots_per_task_manager: 2,
+            worker_registration_timeout: Duration::from_millis(400),
             ..Default::default()
         },
         Box::new(driver),

@@ -45,6 +45,10 @@ pub struct JobManagerConfig {
     /// `taskmanager.memory.process.size` in MiB (1728) for requested workers.
     #[serde(rename = "taskmanager.memory.process.size")]
     pub task_manager_process_memory_mb: u64,
+    /// `taskmanager.registration.timeout` (5 min): how long a requested
+    /// worker may take to register.
+    #[serde(rename = "taskmanager.registration.timeout", with = "duration_ms")]
+    pub worker_registration_timeout: Duration,
     /// `jobstore.max-capacity` (1000): finished jobs kept for queries.
     #[serde(rename = "jobstore.max-capacity")]
     pub job_store_max_capacity: usize,
@@ -64,6 +68,7 @@ impl Default for JobManagerConfig {
             taskmanager_timeout: Duration::from_secs(30),
             slots_per_task_manager: 1,
             task_manager_process_memory_mb: 1728,
+            worker_registration_timeout: Duration::from_secs(300),
             job_store_max_capacity: 1000,
         }
     }
@@ -93,6 +98,9 @@ impl JobManagerConfig {
                     c.task_manager_process_memory_mb = parse_memory_mb(k, v)?
                 }
                 "jobstore.max-capacity" => c.job_store_max_capacity = parse_num(k, v)?,
+                "taskmanager.registration.timeout" => {
+                    c.worker_registration_timeout = parse_duration(k, v)?
+                }
                 _ => {}
             }
         }

@@ -79,6 +79,7 @@ impl JobManagerRunner {
             heartbeat_timeout: config.heartbeat_timeout,
             slot_request_timeout: config.slot_request_timeout,
             taskmanager_timeout: config.taskmanager_timeout,
+            worker_registration_timeout: config.worker_registration_timeout,
             worker_spec: WorkerResourceSpec {
                 cpu_cores: config.slots_per_task_manager,
                 total_process_memory_mb: config.task_manager_process_memory_mb,

@@ -130,6 +130,10 @@ pub struct ResourceManagerSettings {
     pub taskmanager_timeout: Duration,
     /// Spec of requested workers.
     pub worker_spec: WorkerResourceSpec,
+    /// `taskmanager.registration.timeout`: a requested worker that has not
+    /// registered after this no longer counts as coming (another one is
+    /// requested if still needed).
+    pub worker_registration_timeout: Duration,
 }
 
 struct SlotState {
@@ -169,7 +173,7 @@ impl RegisteredTaskManager {
 struct RmState {
     task_managers: BTreeMap<ResourceId, RegisteredTaskManager>,
     /// Workers requested from the driver that have not registered yet.
-    pending_workers: u32,
+    pending_workers: std::collections::VecDeque<Instant>,
     /// Slot requests waiting for resources.
     pending_requests: u32,
     closed: bool,
@@ -314,8 +318,8 @@ impl ResourceManager {
                 releasing: false,
             };
             let previous = st.task_managers.insert(reg.resource_id.clone(), tm);
-            if previous.is_none() && st.pending_workers > 0 {
-                st.pending_workers -= 1;
+            if previous.is_none() {
+                st.pending_workers.pop_front();
             }
             previous
         };
@@ -415,7 +419,7 @@ impl ResourceManager {
         let cause = format!("worker {resource_id} terminated: {diagnostics}");
         if !self.remove_task_manager(&resource_id, cause) {
             let mut st = self.state.lock();
-            st.pending_workers = st.pending_workers.saturating_sub(1);
+            st.pending_workers.pop_front();
             drop(st);
             self.bump();
         }
@@ -428,6 +432,24 @@ impl ResourceManager {
         let mut idle = Vec::new();
         {
             let mut st = self.state.lock();
+            let mut expired = 0;
+            while st
+                .pending_workers
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > self.settings.worker_registration_timeout)
+            {
+                st.pending_workers.pop_front();
+                expired += 1;
+            }
+            if expired > 0 {
+                tracing::warn!(
+                    expired,
+                    timeout_ms = self.settings.worker_registration_timeout.as_millis() as u64,
+                    "requested workers did not register in time (taskmanager.registration.timeout); \
+                     requesting others if still needed"
+                );
+                self.version.send_modify(|v| *v += 1);
+            }
             let pending_requests = st.pending_requests;
             for (id, tm) in st.task_managers.iter_mut() {
                 if now.duration_since(tm.last_heartbeat) > timeout {
@@ -650,10 +672,11 @@ impl ResourceManager {
         let count = {
             let mut st = self.state.lock();
             let free: u32 = st.task_managers.values().map(|t| t.free_slots()).sum();
-            let coming = st.pending_workers * per_worker;
+            let coming = st.pending_workers.len() as u32 * per_worker;
             let missing = needed.saturating_sub(free + coming);
             let count = missing.div_ceil(per_worker);
-            st.pending_workers += count;
+            let now = Instant::now();
+            st.pending_workers.extend((0..count).map(|_| now));
             count
         };
         if count > 0 {
@@ -665,7 +688,9 @@ impl ResourceManager {
             {
                 tracing::warn!(error = %e, "requesting workers failed");
                 let mut st = self.state.lock();
-                st.pending_workers = st.pending_workers.saturating_sub(count);
+                for _ in 0..count {
+                    st.pending_workers.pop_back();
+                }
             }
         }
     }
