@@ -700,6 +700,24 @@ async fn rest_submission_cancel_and_unknown_jobs() -> Result<()> {
     );
     let (_, ov) = c.get("/overview").await?;
     assert_eq!(ov["jobs-cancelled"], 1);
+    let (code, conf) = c.get("/config").await?;
+    assert_eq!(code, 200);
+    assert!(
+        conf["flink-version"]
+            .as_str()
+            .unwrap()
+            .starts_with("flink-rs")
+    );
+    let (code, _) = c.get("/no/such/endpoint").await?;
+    assert_eq!(code, 404);
+    // DELETE /cluster asks the process to shut down.
+    let r = c
+        .http
+        .delete(format!("{}/cluster", c.jm.rest_url()))
+        .send()
+        .await?;
+    assert_eq!(r.status().as_u16(), 202);
+    tokio::time::timeout(Duration::from_secs(2), c.jm.cluster_shutdown_requested()).await?;
     c.stop().await;
     Ok(())
 }
