@@ -8,38 +8,44 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(180);
 
 #[test]
-fn wordcount_on_a_standalone_cluster_matches_at_parallelism_4() {
+fn wordcount_on_a_standalone_cluster_matches_at_parallelism_1_and_4() {
     let cluster = StandaloneCluster::start(&flink_rs_bin(), 2, 2, &[]);
     let dir = tempfile_dir::Dir::new("flink-it-sa-wc");
     let input = dir.path().join("input.txt");
     let text = generate_text(3 * 1024 * 1024);
     std::fs::write(&input, &text).unwrap();
-    let out = dir.path().join("out");
-    let output = run_with_timeout(
-        Command::new(flink_rs_bin())
-            .args([
-                "run",
-                "-m",
-                &cluster.rest,
-                "-p",
-                "4",
-                "example:wordcount",
-                "--input",
-            ])
-            .arg(&input)
-            .arg("--output")
-            .arg(&out),
-        TIMEOUT,
-    );
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(read_word_counts(&out), expected_word_counts(&text));
+    for p in [1, 4] {
+        let out = dir.path().join(format!("out-{p}"));
+        let output = run_with_timeout(
+            Command::new(flink_rs_bin())
+                .args([
+                    "run",
+                    "-m",
+                    &cluster.rest,
+                    "-p",
+                    &p.to_string(),
+                    "example:wordcount",
+                    "--input",
+                ])
+                .arg(&input)
+                .arg("--output")
+                .arg(&out),
+            TIMEOUT,
+        );
+        assert!(
+            output.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            read_word_counts(&out),
+            expected_word_counts(&text),
+            "parallelism {p}"
+        );
+    }
 
-    // `list -a` shows the finished job.
+    // `list -a` shows the finished jobs.
     let list = run_with_timeout(
         Command::new(flink_rs_bin()).args(["list", "-a", "-m", &cluster.rest]),
         TIMEOUT,
