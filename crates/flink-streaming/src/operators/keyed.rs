@@ -10,20 +10,15 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Arc;
 
 /// Extracts the key of a record.
 pub type KeySelector<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 
-/// Stable 64-bit hash of a key: the same in every process running the same
-/// binary (FxHash has no random seed).
-#[inline]
-pub fn stable_hash<K: Hash + ?Sized>(key: &K) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    key.hash(&mut h);
-    h.finish()
-}
+/// Stable 64-bit hash of a key, shared with the state backend: the same in
+/// every process running the same binary (FxHash has no random seed).
+pub use flink_state::stable_hash;
 
 /// Trait bound shorthand for keys.
 pub trait Key: Hash + Eq + Clone + Serialize + DeserializeOwned + Send + 'static {}
