@@ -44,5 +44,5 @@ pub use operators::watermarks::WatermarkStrategy;
 pub use registry::{ProgramError, ProgramFn, ProgramRegistry};
 pub use runtime::chain::Either;
 pub use runtime::operator::{RuntimeContext, StreamOperator};
-pub use runtime::output::{OpResult, OperatorError, Output};
+pub use runtime::output::{OpResult, OperatorError, Output, VecOutput};
 pub use runtime::source::{Source, SourceOutput, SourceStatus};

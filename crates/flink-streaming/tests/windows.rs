@@ -501,184 +501,6 @@ fn windowed_example_writes_one_line_per_sensor_window() {
 }
 
 /// Counts what reaches the end of a chain.
-struct Count(u64);
-
-impl<T: Send> Output<T> for Count {
-    fn record(&mut self, _: T, _: Option<i64>) -> OpResult {
-        self.0 += 1;
-        Ok(())
-    }
-    fn watermark(&mut self, _: i64) -> OpResult {
-        Ok(())
-    }
-    fn watermark_status(&mut self, _: bool) -> OpResult {
-        Ok(())
-    }
-    fn processing_time(&mut self, _: i64) -> OpResult {
-        Ok(())
-    }
-    fn checkpoint(
-        &mut self,
-        _: &flink_streaming::element::CheckpointBarrier,
-        _: &mut flink_streaming::runtime::snapshot::SnapshotCollector,
-    ) -> OpResult {
-        Ok(())
-    }
-    fn checkpoint_complete(&mut self, _: u64) -> OpResult {
-        Ok(())
-    }
-    fn end_input(&mut self) -> OpResult {
-        Ok(())
-    }
-}
-
-fn bench_ctx() -> RuntimeContext {
-    RuntimeContext {
-        task_name: "bench".into(),
-        operator_name: "Window".into(),
-        operator_uid: "window".into(),
-        operator_index: 0,
-        subtask: 0,
-        parallelism: 1,
-        max_parallelism: 128,
-        attempt: 0,
-        config: Default::default(),
-        restore: None,
-        batch_mode: false,
-    }
-}
-
-/// Drives `op` with `n` bids (auction, price, ts) over 10k auctions, 1 ms
-/// apart, a watermark every 1000 events; returns events/s.
-fn drive<O: Send, Op: StreamOperator<(u64, u64, i64), O>>(mut op: Op, n: u64) -> (f64, u64) {
-    let mut out = Count(0);
-    let start = std::time::Instant::now();
-    for i in 0..n {
-        let ts = i as i64;
-        let auction = i.wrapping_mul(2654435761) % 10_000;
-        op.process((auction, i % 1000, ts), Some(ts), &mut out)
-            .unwrap();
-        if i % 1000 == 999 {
-            op.watermark(ts - 100, &mut out).unwrap();
-        }
-    }
-    op.watermark(i64::MAX, &mut out).unwrap();
-    (n as f64 / start.elapsed().as_secs_f64(), out.0)
-}
-
-/// Throughput of the window operator alone, e.g. the hot loops of Nexmark
-/// q5 (sliding count per auction) and q7 (tumbling max):
-/// `cargo test --release -p flink-streaming --test windows -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn window_operator_throughput() {
-    use flink_streaming::operators::window::{
-        AggregateContents, AlignedWindowOperator, ReduceContents, WindowOperator,
-    };
-    use std::sync::Arc;
-    type Bid = (u64, u64, i64);
-    #[derive(Clone)]
-    struct CountBids;
-    impl AggregateFunction<Bid, u64, u64> for CountBids {
-        fn create_accumulator(&self) -> u64 {
-            0
-        }
-        fn add(&self, _: Bid, acc: &mut u64) {
-            *acc += 1;
-        }
-        fn get_result(&self, acc: &u64) -> u64 {
-            *acc
-        }
-        fn merge(&self, a: u64, b: u64) -> u64 {
-            a + b
-        }
-    }
-    let n = 2_000_000;
-    let ctx = bench_ctx();
-    let key: flink_streaming::operators::keyed::KeySelector<Bid, u64> = Arc::new(|b: &Bid| b.0);
-    let sliding = SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(2));
-    let tumbling = TumblingEventTimeWindows::of(Duration::from_secs(10));
-    let max = |a: Bid, b: Bid| if b.1 > a.1 { b } else { a };
-    let (rate, out) = drive(
-        WindowOperator::new(
-            key.clone(),
-            sliding,
-            AggregateContents::new(CountBids),
-            0,
-            &ctx,
-        ),
-        n,
-    );
-    println!(
-        "q5-like sliding 10s/2s count per auction, generic: {rate:.0} events/s ({out} results)"
-    );
-    let (rate, out) = drive(
-        AlignedWindowOperator::new(
-            key.clone(),
-            sliding,
-            AggregateContents::new(CountBids),
-            0,
-            &ctx,
-        ),
-        n,
-    );
-    println!(
-        "q5-like sliding 10s/2s count per auction, aligned: {rate:.0} events/s ({out} results)"
-    );
-    let (rate, out) = drive(
-        WindowOperator::new(key.clone(), tumbling, ReduceContents::new(max), 0, &ctx),
-        n,
-    );
-    println!("q7-like tumbling 10s max per auction, generic: {rate:.0} events/s ({out} results)");
-    let (rate, out) = drive(
-        AlignedWindowOperator::new(key.clone(), tumbling, ReduceContents::new(max), 0, &ctx),
-        n,
-    );
-    println!("q7-like tumbling 10s max per auction, aligned: {rate:.0} events/s ({out} results)");
-    let all: flink_streaming::operators::keyed::KeySelector<Bid, ()> = Arc::new(|_: &Bid| ());
-    let op = AlignedWindowOperator::new(
-        all,
-        TumblingEventTimeWindows::of(Duration::from_secs(10)),
-        ReduceContents::new(|a: Bid, b: Bid| if b.1 > a.1 { b } else { a }),
-        0,
-        &ctx,
-    );
-    let (rate, out) = drive(op, n);
-    println!("q7-like tumbling 10s global max: {rate:.0} events/s ({out} results)");
-}
-
-/// Keeps what reaches the end of a chain.
-struct Keep<T>(Vec<(T, Option<i64>)>);
-
-impl<T: Send> Output<T> for Keep<T> {
-    fn record(&mut self, v: T, ts: Option<i64>) -> OpResult {
-        self.0.push((v, ts));
-        Ok(())
-    }
-    fn watermark(&mut self, _: i64) -> OpResult {
-        Ok(())
-    }
-    fn watermark_status(&mut self, _: bool) -> OpResult {
-        Ok(())
-    }
-    fn processing_time(&mut self, _: i64) -> OpResult {
-        Ok(())
-    }
-    fn checkpoint(
-        &mut self,
-        _: &flink_streaming::element::CheckpointBarrier,
-        _: &mut flink_streaming::runtime::snapshot::SnapshotCollector,
-    ) -> OpResult {
-        Ok(())
-    }
-    fn checkpoint_complete(&mut self, _: u64) -> OpResult {
-        Ok(())
-    }
-    fn end_input(&mut self) -> OpResult {
-        Ok(())
-    }
-}
-
 #[test]
 fn window_state_snapshot_restores_at_another_parallelism_into_either_operator() {
     use flink_streaming::operators::keyed::KeySelector;
@@ -708,9 +530,9 @@ fn window_state_snapshot_restores_at_another_parallelism_into_either_operator() 
             s -= 1000;
         }
     }
-    let mut ctx = bench_ctx();
+    let mut ctx = RuntimeContext::standalone("Window");
     ctx.parallelism = 2;
-    let mut before = Keep(Vec::new());
+    let mut before = VecOutput::default();
     let mut blobs = Vec::new();
     for sub in 0..2u32 {
         ctx.subtask = sub;
@@ -745,7 +567,7 @@ fn window_state_snapshot_restores_at_another_parallelism_into_either_operator() 
         .collect(),
     });
     for generic in [false, true] {
-        let mut out = Keep(Vec::new());
+        let mut out = VecOutput::default();
         ctx.parallelism = 3;
         ctx.restore = Some(restore.clone());
         for sub in 0..3u32 {
@@ -781,7 +603,7 @@ fn window_state_snapshot_restores_at_another_parallelism_into_either_operator() 
         }
         // Windows fired before the snapshot plus those fired after restore: each once.
         let mut got: BTreeMap<(u32, i64), u64> = BTreeMap::new();
-        for ((k, v), ts) in before.0.iter().chain(out.0.iter()) {
+        for ((k, v), ts) in before.records.iter().chain(out.records.iter()) {
             let start = ts.unwrap() + 1 - 2000;
             assert!(
                 got.insert((*k, start), *v).is_none(),

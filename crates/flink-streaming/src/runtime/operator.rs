@@ -55,6 +55,23 @@ pub struct RuntimeContext {
 }
 
 impl RuntimeContext {
+    /// A context for driving an operator outside a task (tests,
+    /// benchmarks): subtask 0 of 1, 128 key groups, no restore.
+    pub fn standalone(operator_name: &str) -> Self {
+        Self {
+            task_name: format!("{operator_name} (1/1)#0"),
+            operator_name: operator_name.to_string(),
+            operator_uid: operator_name.to_lowercase(),
+            operator_index: 0,
+            subtask: 0,
+            parallelism: 1,
+            max_parallelism: flink_types::DEFAULT_MAX_PARALLELISM,
+            attempt: 0,
+            config: Default::default(),
+            restore: None,
+            batch_mode: false,
+        }
+    }
     /// Key groups owned by this subtask.
     pub fn key_group_range(&self) -> KeyGroupRange {
         key_group_range_for_operator(self.max_parallelism, self.parallelism, self.subtask)

@@ -155,6 +155,51 @@ impl<T: Send> Output<T> for Discard {
     }
 }
 
+/// Keeps every record with its timestamp and the last watermark: the end of
+/// a chain when an operator is driven outside a task (tests, benchmarks).
+#[derive(Debug)]
+pub struct VecOutput<T> {
+    /// Records with their timestamps, in arrival order.
+    pub records: Vec<(T, Option<i64>)>,
+    /// The last watermark seen.
+    pub watermark: Option<i64>,
+}
+
+impl<T> Default for VecOutput<T> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            watermark: None,
+        }
+    }
+}
+
+impl<T: Send> Output<T> for VecOutput<T> {
+    fn record(&mut self, value: T, ts: Option<i64>) -> OpResult {
+        self.records.push((value, ts));
+        Ok(())
+    }
+    fn watermark(&mut self, wm: i64) -> OpResult {
+        self.watermark = Some(wm);
+        Ok(())
+    }
+    fn watermark_status(&mut self, _: bool) -> OpResult {
+        Ok(())
+    }
+    fn processing_time(&mut self, _: i64) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint(&mut self, _: &CheckpointBarrier, _: &mut SnapshotCollector) -> OpResult {
+        Ok(())
+    }
+    fn checkpoint_complete(&mut self, _: u64) -> OpResult {
+        Ok(())
+    }
+    fn end_input(&mut self) -> OpResult {
+        Ok(())
+    }
+}
+
 /// Hash of a record's key, for HASH partitioning.
 pub type KeyHashFn<T> = Arc<dyn Fn(&T) -> u64 + Send + Sync>;
 
