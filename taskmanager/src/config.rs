@@ -150,37 +150,14 @@ fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, TaskManagerError> 
 
 /// Parses a Flink memory size (`1728m`, `2 gb`, bytes without unit) into MiB.
 pub fn memory_mb(key: &str, v: &str) -> Result<u64, TaskManagerError> {
-    let err = || bad(key, v, "expected a memory size like '1728m' or '2 gb'");
-    let t = v.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n.parse().map_err(|_| err())?;
-    Ok(match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" | "bytes" => n / (1024 * 1024),
-        "k" | "kb" | "kibibytes" => n / 1024,
-        "m" | "mb" | "mebibytes" => n,
-        "g" | "gb" | "gibibytes" => n.saturating_mul(1024),
-        "t" | "tb" | "tebibytes" => n.saturating_mul(1024 * 1024),
-        _ => return Err(err()),
-    })
+    flink_config::MemorySize::parse(v)
+        .map(|m| m.mebi_bytes())
+        .map_err(|reason| bad(key, v, &reason))
 }
 
 /// Parses a Flink duration (`500 ms`, `10 s`, `5 min`, `1 h`; no unit = ms).
 pub fn duration(key: &str, v: &str) -> Result<Duration, TaskManagerError> {
-    let t = v.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| bad(key, v, "expected a duration like '10 s'"))?;
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" | "millis" | "milliseconds" => n,
-        "s" | "sec" | "second" | "seconds" => n.saturating_mul(1000),
-        "m" | "min" | "minute" | "minutes" => n.saturating_mul(60_000),
-        "h" | "hour" | "hours" => n.saturating_mul(3_600_000),
-        _ => return Err(bad(key, v, "expected a duration like '10 s'")),
-    };
-    Ok(Duration::from_millis(ms))
+    flink_config::parse_duration(v).map_err(|reason| bad(key, v, &reason))
 }
 
 mod duration_ms {

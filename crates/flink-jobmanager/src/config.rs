@@ -154,45 +154,22 @@ fn parse_num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, JobManagerEr
 /// Parses a Flink duration: a number with an optional unit (`ms`, `s`,
 /// `min`, `h`, `d`, and their long forms); no unit means milliseconds.
 pub fn parse_duration(key: &str, v: &str) -> Result<Duration, JobManagerError> {
-    let err = || JobManagerError::Config {
+    flink_config::parse_duration(v).map_err(|reason| JobManagerError::Config {
         key: key.into(),
         value: v.into(),
-        reason: "expected a duration like '500 ms', '10 s', '5 min', '1 h'".into(),
-    };
-    let t = v.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| err())?;
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => n,
-        "s" | "sec" | "secs" | "second" | "seconds" => n.saturating_mul(1000),
-        "m" | "min" | "mins" | "minute" | "minutes" => n.saturating_mul(60_000),
-        "h" | "hour" | "hours" => n.saturating_mul(3_600_000),
-        "d" | "day" | "days" => n.saturating_mul(86_400_000),
-        _ => return Err(err()),
-    };
-    Ok(Duration::from_millis(ms))
+        reason,
+    })
 }
 
 /// Parses a Flink memory size (`1728m`, `2 gb`, `1024 mb`, bytes without unit) into MiB.
 pub fn parse_memory_mb(key: &str, v: &str) -> Result<u64, JobManagerError> {
-    let err = || JobManagerError::Config {
-        key: key.into(),
-        value: v.into(),
-        reason: "expected a memory size like '1728m' or '2 gb'".into(),
-    };
-    let t = v.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| err())?;
-    Ok(match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" | "bytes" => n / (1024 * 1024),
-        "k" | "kb" | "kibibytes" => n / 1024,
-        "m" | "mb" | "mebibytes" => n,
-        "g" | "gb" | "gibibytes" => n.saturating_mul(1024),
-        "t" | "tb" | "tebibytes" => n.saturating_mul(1024 * 1024),
-        _ => return Err(err()),
-    })
+    flink_config::MemorySize::parse(v)
+        .map(|m| m.mebi_bytes())
+        .map_err(|reason| JobManagerError::Config {
+            key: key.into(),
+            value: v.into(),
+            reason,
+        })
 }
 
 /// Serde for durations as milliseconds (numbers) or Flink duration strings.

@@ -74,7 +74,8 @@ impl<T> TimestampsAndWatermarksOperator<T> {
     pub fn new(strategy: WatermarkStrategy<T>, ctx: &RuntimeContext) -> Self {
         let interval_ms = ctx
             .config_value("pipeline.auto-watermark-interval")
-            .and_then(|v| v.trim().trim_end_matches("ms").trim().parse::<i64>().ok())
+            .and_then(|v| flink_config::parse_duration(v).ok())
+            .map(|d| d.as_millis() as i64)
             .unwrap_or(200);
         Self {
             strategy,
@@ -159,5 +160,28 @@ impl<T: Send> StreamOperator<T, T> for TimestampsAndWatermarksOperator<T> {
             out.watermark(wm)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermark_interval_accepts_flink_durations() {
+        for (value, ms) in [("1 s", 1000), ("50 ms", 50), ("300", 300)] {
+            let mut ctx = RuntimeContext::standalone("Timestamps/Watermarks");
+            let mut config = std::collections::BTreeMap::new();
+            config.insert(
+                "pipeline.auto-watermark-interval".to_string(),
+                value.to_string(),
+            );
+            ctx.config = Arc::new(config);
+            let op = TimestampsAndWatermarksOperator::<u64>::new(
+                WatermarkStrategy::for_monotonous_timestamps(),
+                &ctx,
+            );
+            assert_eq!(op.interval_ms, ms, "{value}");
+        }
     }
 }
