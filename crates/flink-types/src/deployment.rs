@@ -1,8 +1,10 @@
 //! What the JobManager sends to a TaskManager to run one subtask
 //! (Flink `TaskDeploymentDescriptor`), and where producers live.
 
-use crate::ids::{AllocationId, ExecutionAttemptId, JobId, ResourceId, ResultPartitionId};
-use crate::job_graph::{ProgramRef, ShipStrategy};
+use crate::ids::{
+    AllocationId, ExecutionAttemptId, JobId, JobVertexId, ResourceId, ResultPartitionId,
+};
+use crate::job_graph::{JobGraph, ProgramRef, ShipStrategy};
 use crate::status::RuntimeMode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -140,4 +142,99 @@ impl TaskDeploymentDescriptor {
             self.attempt.attempt
         )
     }
+}
+
+/// Where one subtask of the current deployment runs.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    /// Its slot.
+    pub allocation_id: AllocationId,
+    /// Its TaskManager.
+    pub location: TaskManagerLocation,
+}
+
+/// Builds the deployment descriptor of subtask `subtask` of `vertex` for
+/// attempt number `attempt`; `placement(v, i)` gives where subtask `i` of
+/// vertex `v` runs.
+pub fn build_tdd(
+    g: &JobGraph,
+    vertex: JobVertexId,
+    subtask: u32,
+    attempt: u32,
+    placement: &dyn Fn(JobVertexId, u32) -> Placement,
+) -> Option<TaskDeploymentDescriptor> {
+    let v = g.vertex(vertex)?;
+    let attempt_id = |vx: JobVertexId, st: u32| ExecutionAttemptId {
+        job_id: g.job_id,
+        vertex: vx,
+        subtask: st,
+        attempt,
+    };
+    let mut inputs = Vec::new();
+    for (edge_idx, e) in g.inputs_of(vertex) {
+        let producer = g.vertex(e.source)?;
+        let (pp, cp) = (producer.parallelism, v.parallelism);
+        let mut channels = Vec::new();
+        for ps in 0..pp {
+            if !e.ship_strategy.connects(ps, pp, subtask, cp) {
+                continue;
+            }
+            let targets = e.ship_strategy.targets(ps, pp, cp);
+            let Some(sub) = targets.iter().position(|&c| c == subtask) else {
+                continue;
+            };
+            channels.push(InputChannelDescriptor {
+                partition: ResultPartitionId {
+                    producer: attempt_id(e.source, ps),
+                    edge: edge_idx,
+                },
+                subpartition: sub as u32,
+                producer_location: placement(e.source, ps).location,
+            });
+        }
+        inputs.push(InputGateDescriptor {
+            edge: edge_idx,
+            target_input: e.target_input,
+            target_node: e.target_node,
+            channels,
+        });
+    }
+    let mut outputs = Vec::new();
+    for (edge_idx, e) in g.outputs_of(vertex) {
+        let consumer = g.vertex(e.target)?;
+        outputs.push(ResultPartitionDescriptor {
+            partition: ResultPartitionId {
+                producer: attempt_id(vertex, subtask),
+                edge: edge_idx,
+            },
+            source_node: e.source_node,
+            target_node: e.target_node,
+            target_input: e.target_input,
+            ship_strategy: e.ship_strategy,
+            num_consumers: consumer.parallelism,
+            consumer_subtasks: e.ship_strategy.targets(
+                subtask,
+                v.parallelism,
+                consumer.parallelism,
+            ),
+            consumer_max_parallelism: consumer.max_parallelism,
+        });
+    }
+    let here = placement(vertex, subtask);
+    Some(TaskDeploymentDescriptor {
+        job_id: g.job_id,
+        job_name: g.name.clone(),
+        program: g.program.clone(),
+        runtime_mode: g.runtime_mode,
+        attempt: attempt_id(vertex, subtask),
+        allocation_id: here.allocation_id,
+        vertex_name: v.name.clone(),
+        chained_nodes: v.operators.iter().map(|o| o.stream_node).collect(),
+        parallelism: v.parallelism,
+        max_parallelism: v.max_parallelism,
+        inputs,
+        outputs,
+        restore: None,
+        config: g.config.clone(),
+    })
 }

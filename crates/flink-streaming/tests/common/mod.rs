@@ -20,83 +20,17 @@ impl TaskEvents for Events {
     fn checkpoint_declined(&self, _: ExecutionAttemptId, _: u64, _: String) {}
 }
 
-/// Builds the TDDs of a job where every subtask runs at `location`.
+/// The TDDs of a job where every subtask runs at `location`.
 fn tdds(g: &JobGraph, location: &TaskManagerLocation) -> Vec<TaskDeploymentDescriptor> {
-    let mut out = Vec::new();
-    for v in &g.vertices {
-        for s in 0..v.parallelism {
-            let att = |vx: JobVertexId, st: u32| ExecutionAttemptId {
-                job_id: g.job_id,
-                vertex: vx,
-                subtask: st,
-                attempt: 0,
-            };
-            let inputs = g
-                .inputs_of(v.id)
-                .map(|(ei, e)| {
-                    let pp = g.vertex(e.source).unwrap().parallelism;
-                    let channels = (0..pp)
-                        .filter(|&ps| e.ship_strategy.connects(ps, pp, s, v.parallelism))
-                        .map(|ps| InputChannelDescriptor {
-                            partition: ResultPartitionId {
-                                producer: att(e.source, ps),
-                                edge: ei,
-                            },
-                            subpartition: e
-                                .ship_strategy
-                                .targets(ps, pp, v.parallelism)
-                                .iter()
-                                .position(|&c| c == s)
-                                .unwrap() as u32,
-                            producer_location: location.clone(),
-                        })
-                        .collect();
-                    InputGateDescriptor {
-                        edge: ei,
-                        target_input: e.target_input,
-                        target_node: e.target_node,
-                        channels,
-                    }
-                })
-                .collect();
-            let outputs = g
-                .outputs_of(v.id)
-                .map(|(ei, e)| {
-                    let c = g.vertex(e.target).unwrap();
-                    ResultPartitionDescriptor {
-                        partition: ResultPartitionId {
-                            producer: att(v.id, s),
-                            edge: ei,
-                        },
-                        source_node: e.source_node,
-                        target_node: e.target_node,
-                        target_input: e.target_input,
-                        ship_strategy: e.ship_strategy,
-                        num_consumers: c.parallelism,
-                        consumer_subtasks: e.ship_strategy.targets(s, v.parallelism, c.parallelism),
-                        consumer_max_parallelism: c.max_parallelism,
-                    }
-                })
-                .collect();
-            out.push(TaskDeploymentDescriptor {
-                job_id: g.job_id,
-                job_name: g.name.clone(),
-                program: g.program.clone(),
-                runtime_mode: g.runtime_mode,
-                attempt: att(v.id, s),
-                allocation_id: AllocationId::generate(),
-                vertex_name: v.name.clone(),
-                chained_nodes: v.operators.iter().map(|o| o.stream_node).collect(),
-                parallelism: v.parallelism,
-                max_parallelism: v.max_parallelism,
-                inputs,
-                outputs,
-                restore: None,
-                config: g.config.clone(),
-            });
-        }
-    }
-    out
+    let place = |_: JobVertexId, _: u32| Placement {
+        allocation_id: AllocationId::generate(),
+        location: location.clone(),
+    };
+    g.vertices
+        .iter()
+        .flat_map(|v| (0..v.parallelism).map(move |s| (v.id, s)))
+        .filter_map(|(v, s)| build_tdd(g, v, s, 0, &place))
+        .collect()
 }
 
 /// Runs `program` with `args` and `parallelism`; returns the job graph or the first task failure.
