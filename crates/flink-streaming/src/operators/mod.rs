@@ -1,6 +1,7 @@
 //! Built-in operators, sources and sinks.
 
 pub mod basic;
+pub mod files;
 pub mod keyed;
 pub mod process;
 pub mod sinks;

@@ -2,12 +2,17 @@
 //! sink for tests and local runs.
 //!
 //! The text file sink writes each subtask's lines to an in-progress file
-//! `.part-<subtask>-<n>.inprogress` in the output directory and renames it
-//! to `part-<subtask>-<n>` when the input ends (the commit step that the
-//! checkpointing issue turns into a two-phase commit on checkpoints).
+//! `.part-<subtask>-<n>.inprogress` in the output directory (local or HDFS)
+//! and commits it exactly once, by renaming it to `part-<subtask>-<n>`,
+//! when the checkpoint that closed it completes or the input ends
+//! ([`TextFileSink`]).
 
+use crate::element::CheckpointBarrier;
+use crate::operators::files::{BlockingWriter, block_on, fs_err, resolve};
 use crate::runtime::operator::{RuntimeContext, StreamOperator};
 use crate::runtime::output::{OpResult, OperatorError, Output};
+use crate::runtime::snapshot::OperatorSnapshot;
+use flink_fs::{FileSystem, FsPath};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fmt::{Debug, Display};
@@ -56,70 +61,270 @@ impl<T: Send> StreamOperator<T, ()> for DiscardSink {
     }
 }
 
-/// Writes records with `Display`, one per line, into part files under a directory.
+/// Name of the in-progress file of part `part` of `subtask`.
+pub fn in_progress_name(subtask: u32, part: u64) -> String {
+    format!(".part-{subtask}-{part}.inprogress")
+}
+
+/// Name of the committed file of part `part` of `subtask`.
+pub fn committed_name(subtask: u32, part: u64) -> String {
+    format!("part-{subtask}-{part}")
+}
+
+/// A closed part file waiting for its checkpoint to complete.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingFile {
+    /// The checkpoint whose snapshot closed it.
+    pub checkpoint: u64,
+    /// Subtask that wrote it.
+    pub subtask: u32,
+    /// Part counter.
+    pub part: u64,
+}
+
+/// Operator state of a [`TextFileSink`] (bincode).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextFileSinkState {
+    /// Subtask that wrote the state.
+    pub subtask: u32,
+    /// Next part counter of that subtask.
+    pub next_part: u64,
+    /// Closed files not yet committed.
+    pub pending: Vec<PendingFile>,
+}
+
+/// Writes records with `Display`, one per line, into part files under a
+/// directory (local path, `file://` or `hdfs://` URI), exactly once with a
+/// two-phase commit (Flink `FileSink` with an on-checkpoint rolling policy):
+///
+/// * records go to the in-progress file `.part-<subtask>-<n>.inprogress`,
+///   created on the first record after a roll;
+/// * a checkpoint's snapshot closes it: it becomes *pending*, recorded in
+///   the operator state together with older pending files;
+/// * `notify_checkpoint_complete(n)` renames the pending files of
+///   checkpoints `<= n` to `part-<subtask>-<n>` (commit);
+/// * on restore, the pending files in the restored state are committed
+///   (renaming an already renamed file is fine), and this subtask's
+///   in-progress files that the checkpoint does not know are deleted (their
+///   records are replayed);
+/// * at the end of a bounded input everything is committed.
 pub struct TextFileSink {
-    dir: std::path::PathBuf,
+    uri: String,
+    uid: String,
     subtask: u32,
-    part: u32,
-    writer: Option<std::io::BufWriter<std::fs::File>>,
+    fs: Option<Arc<dyn FileSystem>>,
+    dir: Option<FsPath>,
+    next_part: u64,
+    current: Option<(u64, std::io::BufWriter<BlockingWriter>)>,
+    pending: Vec<PendingFile>,
 }
 
 impl TextFileSink {
-    /// A sink writing under `dir` (a local path or `file://` URI).
+    /// A sink writing under `dir` (a local path, `file://` or `hdfs://` URI).
     pub fn new(dir: &str, ctx: &RuntimeContext) -> Self {
         Self {
-            dir: std::path::PathBuf::from(dir.strip_prefix("file://").unwrap_or(dir)),
+            uri: dir.to_string(),
+            uid: ctx.operator_uid.clone(),
             subtask: ctx.subtask,
-            part: 0,
-            writer: None,
+            fs: None,
+            dir: None,
+            next_part: 0,
+            current: None,
+            pending: Vec::new(),
         }
     }
-    fn in_progress(&self) -> std::path::PathBuf {
-        self.dir
-            .join(format!(".part-{}-{}.inprogress", self.subtask, self.part))
+
+    fn fs(&self) -> Result<(&dyn FileSystem, &FsPath), Box<OperatorError>> {
+        match (&self.fs, &self.dir) {
+            (Some(fs), Some(dir)) => Ok((fs.as_ref(), dir)),
+            _ => Err(Box::new(OperatorError::Other(format!(
+                "file sink '{}' used before open",
+                self.uri
+            )))),
+        }
     }
-    fn committed(&self) -> std::path::PathBuf {
-        self.dir
-            .join(format!("part-{}-{}", self.subtask, self.part))
+
+    fn path(&self, name: &str) -> Result<FsPath, Box<OperatorError>> {
+        let (_, dir) = self.fs()?;
+        dir.join(name)
+            .map_err(|e| fs_err(format!("output path in '{}'", self.uri), e))
+    }
+
+    /// Renames a pending file to its final name; fine if that already happened.
+    fn commit(&self, f: &PendingFile) -> OpResult {
+        let (fs, _) = self.fs()?;
+        let from = self.path(&in_progress_name(f.subtask, f.part))?;
+        let to = self.path(&committed_name(f.subtask, f.part))?;
+        match block_on(fs.rename(&from, &to, false)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Idempotent: a restore may commit what a notification already did.
+                let done = block_on(fs.exists(&to)).unwrap_or(false)
+                    && !block_on(fs.exists(&from)).unwrap_or(true);
+                if done {
+                    Ok(())
+                } else {
+                    Err(fs_err(format!("cannot commit '{to}'"), e))
+                }
+            }
+        }
+    }
+
+    /// Closes the in-progress file (if any) and returns its part number.
+    fn close_current(&mut self) -> Result<Option<u64>, Box<OperatorError>> {
+        let Some((part, w)) = self.current.take() else {
+            return Ok(None);
+        };
+        let name = in_progress_name(self.subtask, part);
+        let w = w.into_inner().map_err(|e| {
+            io_err(
+                format!("cannot write to '{}/{name}'", self.uri),
+                e.into_error(),
+            )
+        })?;
+        w.close()
+            .map_err(|e| fs_err(format!("cannot close '{}/{name}'", self.uri), e))?;
+        Ok(Some(part))
+    }
+
+    fn restore(&mut self, ctx: &RuntimeContext) -> OpResult {
+        let Some(restore) = &ctx.restore else {
+            return Ok(());
+        };
+        let mut states = Vec::new();
+        for handle in restore
+            .operator_state
+            .get(&ctx.operator_uid)
+            .into_iter()
+            .flatten()
+        {
+            let flink_types::StateLocation::Inline(bytes) = &handle.location else {
+                return Err(Box::new(OperatorError::Other(format!(
+                    "file sink '{}': state handle was not read by the task",
+                    self.uri
+                ))));
+            };
+            let (st, _): (TextFileSinkState, usize) =
+                bincode::serde::decode_from_slice(bytes, crate::element::codec()).map_err(|e| {
+                    Box::new(OperatorError::Other(format!(
+                        "file sink '{}': corrupt sink state in checkpoint: {e}",
+                        self.uri
+                    )))
+                })?;
+            states.push(st);
+        }
+        // Several states (after a parallelism change, every subtask gets the
+        // union): commit all pending files, and never reuse a part counter of
+        // a former subtask with our index.
+        for st in &states {
+            for f in &st.pending {
+                self.commit(f)?;
+            }
+            if st.subtask == self.subtask {
+                self.next_part = self.next_part.max(st.next_part);
+            }
+        }
+        // In-progress files of ours that no checkpoint knows: their records
+        // will be replayed.
+        let (fs, dir) = self.fs()?;
+        let prefix = format!(".part-{}-", self.subtask);
+        let entries = match block_on(fs.list_status(dir)) {
+            Ok(e) => e,
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(fs_err(format!("cannot list '{}'", self.uri), e)),
+        };
+        for e in entries {
+            let name = e.path.name();
+            if let Some(n) = name
+                .strip_prefix(&prefix)
+                .and_then(|r| r.strip_suffix(".inprogress"))
+                .and_then(|n| n.parse::<u64>().ok())
+                && n >= self.next_part
+            {
+                block_on(fs.delete(&e.path, false))
+                    .map_err(|err| fs_err(format!("cannot delete stale '{}'", e.path), err))?;
+            }
+        }
+        Ok(())
     }
 }
 
 impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
-    fn open(&mut self, _ctx: &RuntimeContext) -> OpResult {
-        std::fs::create_dir_all(&self.dir).map_err(|e| {
-            io_err(
-                format!("cannot create output directory '{}'", self.dir.display()),
-                e,
-            )
-        })?;
-        let path = self.in_progress();
-        let file = std::fs::File::create(&path)
-            .map_err(|e| io_err(format!("cannot create '{}'", path.display()), e))?;
-        self.writer = Some(std::io::BufWriter::with_capacity(256 * 1024, file));
-        Ok(())
+    fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
+        let (fs, dir) = resolve(&self.uri, &ctx.config)
+            .map_err(|e| fs_err(format!("output directory '{}'", self.uri), e))?;
+        block_on(fs.mkdirs(&dir, 0o755))
+            .map_err(|e| fs_err(format!("cannot create output directory '{}'", self.uri), e))?;
+        self.fs = Some(fs);
+        self.dir = Some(dir);
+        self.restore(ctx)
     }
+
+    #[inline]
     fn process(&mut self, value: T, _ts: Option<i64>, _out: &mut dyn Output<()>) -> OpResult {
-        if let Some(w) = self.writer.as_mut() {
+        if self.current.is_none() {
+            let part = self.next_part;
+            self.next_part += 1;
+            let name = in_progress_name(self.subtask, part);
+            let path = self.path(&name)?;
+            let (fs, _) = self.fs()?;
+            let w = BlockingWriter::create(fs, &path, true)
+                .map_err(|e| fs_err(format!("cannot create '{path}'"), e))?;
+            self.current = Some((part, std::io::BufWriter::with_capacity(64 * 1024, w)));
+        }
+        if let Some((_, w)) = self.current.as_mut() {
             writeln!(w, "{value}")
-                .map_err(|e| io_err(format!("cannot write to '{}'", self.dir.display()), e))?;
+                .map_err(|e| io_err(format!("cannot write to '{}'", self.uri), e))?;
         }
         Ok(())
     }
+
+    fn snapshot(
+        &mut self,
+        barrier: &CheckpointBarrier,
+    ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>> {
+        if let Some(part) = self.close_current()? {
+            self.pending.push(PendingFile {
+                checkpoint: barrier.id,
+                subtask: self.subtask,
+                part,
+            });
+        }
+        let state = TextFileSinkState {
+            subtask: self.subtask,
+            next_part: self.next_part,
+            pending: self.pending.clone(),
+        };
+        let bytes = bincode::serde::encode_to_vec(&state, crate::element::codec())
+            .map_err(|e| Box::new(OperatorError::Element(e.into())))?;
+        Ok(Some(OperatorSnapshot {
+            uid: self.uid.clone(),
+            key_groups: Vec::new(),
+            operator_state: Some(bytes),
+        }))
+    }
+
+    fn checkpoint_complete(&mut self, id: u64) -> OpResult {
+        let (ready, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|f| f.checkpoint <= id);
+        self.pending = later;
+        for f in &ready {
+            self.commit(f)?;
+        }
+        Ok(())
+    }
+
     fn end_input(&mut self, _out: &mut dyn Output<()>) -> OpResult {
-        if let Some(mut w) = self.writer.take() {
-            w.flush()
-                .map_err(|e| io_err(format!("cannot write to '{}'", self.dir.display()), e))?;
-            let file = w.into_inner().map_err(|e| {
-                io_err(
-                    format!("cannot write to '{}'", self.dir.display()),
-                    e.into_error(),
-                )
-            })?;
-            file.sync_all()
-                .map_err(|e| io_err(format!("cannot sync '{}'", self.dir.display()), e))?;
-            let (from, to) = (self.in_progress(), self.committed());
-            std::fs::rename(&from, &to)
-                .map_err(|e| io_err(format!("cannot commit '{}'", to.display()), e))?;
+        if let Some(part) = self.close_current()? {
+            self.pending.push(PendingFile {
+                checkpoint: 0,
+                subtask: self.subtask,
+                part,
+            });
+        }
+        for f in std::mem::take(&mut self.pending) {
+            self.commit(&f)?;
         }
         Ok(())
     }

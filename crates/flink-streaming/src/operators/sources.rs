@@ -3,6 +3,7 @@
 //! generator. Collection, file and generator sources are replayable: their
 //! position is their checkpointed state.
 
+use crate::operators::files::{BlockingReader, block_on, fs_err, resolve};
 use crate::runtime::operator::RuntimeContext;
 use crate::runtime::output::{OpResult, OperatorError};
 use crate::runtime::source::{Source, SourceOutput, SourceStatus};
@@ -62,11 +63,12 @@ impl<T: Clone + Send + Sync> Source<T> for CollectionSource<T> {
     }
 }
 
-/// Reads a local text file line by line; subtask `i` of `p` reads the lines
-/// that start inside byte range `[i*len/p, (i+1)*len/p)`.
+/// Reads a text file line by line from a local path, `file://` or
+/// `hdfs://` URI (streamed through [`crate::operators::files`]); subtask `i`
+/// of `p` reads the lines that start inside byte range `[i*len/p, (i+1)*len/p)`.
 pub struct TextFileSource {
     path: String,
-    reader: Option<BufReader<std::fs::File>>,
+    reader: Option<BufReader<BlockingReader>>,
     /// Offset of the next line to read.
     pos: u64,
     end: u64,
@@ -75,10 +77,10 @@ pub struct TextFileSource {
 }
 
 impl TextFileSource {
-    /// A source over `path` (a local path or `file://` URI).
+    /// A source over `path` (a local path, `file://` or `hdfs://` URI).
     pub fn new(path: &str) -> Self {
         Self {
-            path: path.strip_prefix("file://").unwrap_or(path).to_string(),
+            path: path.to_string(),
             reader: None,
             pos: 0,
             end: 0,
@@ -90,12 +92,13 @@ impl TextFileSource {
 
 impl Source<String> for TextFileSource {
     fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
-        let file = std::fs::File::open(&self.path)
-            .map_err(|e| io_err(format!("cannot open input file '{}'", self.path), e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| io_err(format!("cannot stat input file '{}'", self.path), e))?
-            .len();
+        let (fs, path) = resolve(&self.path, &ctx.config)
+            .map_err(|e| fs_err(format!("input file '{}'", self.path), e))?;
+        let len = block_on(fs.get_file_status(&path))
+            .map_err(|e| fs_err(format!("cannot open input file '{}'", self.path), e))?
+            .len;
+        let file = BlockingReader::open(fs.as_ref(), &path)
+            .map_err(|e| fs_err(format!("cannot open input file '{}'", self.path), e))?;
         let p = ctx.parallelism.max(1) as u64;
         let i = ctx.subtask as u64;
         let start = len * i / p;

@@ -28,6 +28,14 @@ pub enum OperatorError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A file-system call (local or HDFS) in a source, sink or checkpoint.
+    #[error("{context}: {source}")]
+    Fs {
+        /// What was being done.
+        context: String,
+        /// The file-system error.
+        source: flink_fs::FsError,
+    },
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),

@@ -34,11 +34,23 @@ fn tdds(g: &JobGraph, location: &TaskManagerLocation) -> Vec<TaskDeploymentDescr
 }
 
 /// Runs `program` with `args` and `parallelism`; returns the job graph or the first task failure.
+#[allow(dead_code)]
 pub fn run(
     registry: ProgramRegistry,
     program: &str,
     args: &[&str],
     parallelism: u32,
+) -> Result<JobGraph, TaskFailure> {
+    run_with_config(registry, program, args, parallelism, &[])
+}
+
+/// [`run`] with extra job configuration entries.
+pub fn run_with_config(
+    registry: ProgramRegistry,
+    program: &str,
+    args: &[&str],
+    parallelism: u32,
+    extra: &[(&str, &str)],
 ) -> Result<JobGraph, TaskFailure> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -55,6 +67,9 @@ pub fn run(
         .unwrap();
     let mut config = BTreeMap::new();
     config.insert("parallelism.default".to_string(), parallelism.to_string());
+    for (k, v) in extra {
+        config.insert(k.to_string(), v.to_string());
+    }
     let program = ProgramRef {
         name: program.into(),
         args: args.iter().map(|s| s.to_string()).collect(),
@@ -63,7 +78,10 @@ pub fn run(
     let graph = registry
         .build_graph(&program, settings_from_config(&config, "test"))
         .unwrap();
-    let job = graph.to_job_graph(JobId::generate(), program).unwrap();
+    let mut job = graph.to_job_graph(JobId::generate(), program).unwrap();
+    for (k, v) in extra {
+        job.config.insert(k.to_string(), v.to_string());
+    }
     let location = TaskManagerLocation {
         resource_id: ResourceId("tm".into()),
         rpc_address: "-".into(),
