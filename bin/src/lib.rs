@@ -104,7 +104,7 @@ impl ProgramLoader for RegistryLoader {
 /// when there is nothing to delegate (or the exec failed).
 fn delegate_to_bundle(registry: &ProgramRegistry, cli: &Cli, argv: &[String]) -> Option<ExitCode> {
     let program = match &cli.command {
-        Command::Run(a) => &a.program,
+        Command::Run(a) | Command::RunApplication(a) => &a.program,
         Command::Info(a) => &a.program,
         _ => return None,
     };
@@ -135,6 +135,9 @@ pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     if argv.get(1).map(String::as_str) == Some("yarn-shell-am") {
         return yarn_shell_am(argv[2..].to_vec());
+    }
+    if argv.get(1).map(String::as_str) == Some(flink_yarn_am::contract::AM_ROLE) {
+        return yarn_application_am(Arc::new(registry));
     }
     let cli = match Cli::try_parse_args(&argv) {
         Ok(c) => c,
@@ -193,10 +196,45 @@ fn yarn_shell_am(args: Vec<String>) -> ExitCode {
     }
 }
 
+/// Hidden role `flink-rs yarn-application-am`: the ApplicationMaster of a
+/// YARN application cluster (JobManager + the application's program).
+fn yarn_application_am(registry: Arc<ProgramRegistry>) -> ExitCode {
+    logging::init(true);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("flink-rs-am")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report_error(&format!("cannot start the async runtime: {e}")),
+    };
+    let build: flink_yarn_am::application::JobBuilder = Box::new(move |config, program| {
+        let spec = ProgramSpec {
+            program: program.name.clone(),
+            args: program.args.clone(),
+        };
+        load_job_graph(&registry, &spec, config).map_err(|e| e.to_string())
+    });
+    let result = runtime.block_on(flink_yarn_am::application::run_application_master(build));
+    runtime.shutdown_background();
+    match result {
+        Ok(outcome) => {
+            eprintln!(
+                "application finished: {}: {}",
+                outcome.status.as_str(),
+                outcome.diagnostics
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => report_error(&e),
+    }
+}
+
 async fn dispatch(command: Command, registry: Arc<ProgramRegistry>) -> Result<(), BoxError> {
     let mut stdout = std::io::stdout();
     match command {
-        Command::Run(args) => {
+        Command::Run(args) | Command::RunApplication(args) => {
             let loader = RegistryLoader::new(registry.clone());
             let launcher = cluster::LocalLauncher {
                 registry,

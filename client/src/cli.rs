@@ -1,4 +1,4 @@
-//! The command line, with Flink's flags: `run`, `list`, `cancel`, `info`,
+//! The command line, with Flink's flags: `run`, `run-application`, `list`, `cancel`, `info`,
 //! and the role commands `jobmanager` and `taskmanager`.
 //!
 //! The binary parses with [`Cli::parse_from`] (or embeds [`Command`] in its
@@ -30,7 +30,16 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        <Self as Parser>::try_parse_from(args)
+        let mut cli = <Self as Parser>::try_parse_from(args)?;
+        // `run-application` is `run` with -t yarn-application as the default target.
+        if let Command::RunApplication(a) = &cli.command {
+            let mut a = a.clone();
+            a.cluster
+                .target
+                .get_or_insert(DeploymentTarget::YarnApplication);
+            cli.command = Command::Run(a);
+        }
+        Ok(cli)
     }
 
     /// Parses `args` for `main`: help and version go to stdout (exit 0), a
@@ -77,6 +86,9 @@ pub fn clap_error_line(e: &clap::Error) -> String {
 pub enum Command {
     /// Compiles and runs a program.
     Run(RunArgs),
+    /// Runs a program in application mode: its own cluster on YARN, with the
+    /// program's main() in the ApplicationMaster (-t yarn-application).
+    RunApplication(RunArgs),
     /// Lists running and scheduled jobs.
     List(ListArgs),
     /// Cancels a running job.
@@ -384,6 +396,16 @@ mod tests {
             Command::Run(r) => r,
             other => panic!("not run: {other:?}"),
         }
+    }
+
+    #[test]
+    fn run_application_defaults_to_yarn_application() {
+        let r = run(&["run-application", "-p", "4", "example:wordcount", "--x"]);
+        assert_eq!(r.cluster.target, Some(DeploymentTarget::YarnApplication));
+        assert_eq!(r.parallelism, Some(4));
+        assert_eq!(r.job_args, vec!["--x"]);
+        let r = run(&["run-application", "-t", "yarn-session", "example:wordcount"]);
+        assert_eq!(r.cluster.target, Some(DeploymentTarget::YarnSession));
     }
 
     #[test]

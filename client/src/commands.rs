@@ -78,7 +78,7 @@ pub async fn execute(
 ) -> Result<bool, ClientError> {
     use crate::cli::Command;
     match command {
-        Command::Run(a) => run(a, loader, launcher, out).await?,
+        Command::Run(a) | Command::RunApplication(a) => run(a, loader, launcher, out).await?,
         Command::List(a) => list(a, out).await?,
         Command::Cancel(a) => cancel(a, out).await?,
         Command::Info(a) => info(a, loader, out)?,
@@ -161,9 +161,19 @@ pub async fn run_with_config(
         ));
     }
     let graph = build_job_graph(loader, &args.program_spec(), config)?;
+    if target == DeploymentTarget::YarnApplication {
+        return run_application(args, config, &graph, out, poll_interval).await;
+    }
+    if target == DeploymentTarget::YarnPerJob {
+        return Err(ClientError::InvalidArgument(
+            "-t yarn-per-job is deprecated in Flink and not offered by flink-rs: use -t yarn-application".into(),
+        ));
+    }
 
     let (client, cluster) = if target == DeploymentTarget::Remote {
         (rest_client_for(config)?, None)
+    } else if target == DeploymentTarget::YarnSession {
+        (cluster_client(config, "run").await?, None)
     } else {
         let cluster = launcher
             .launch(target, config)
@@ -182,6 +192,132 @@ pub async fn run_with_config(
         tracing::warn!("stopping the {target} cluster failed: {e}");
     }
     result
+}
+
+/// `run -t yarn-application` / `run-application`: deploys an application
+/// cluster on YARN whose ApplicationMaster runs the program, then (attached)
+/// follows the job and the application to their end.
+async fn run_application(
+    args: &RunArgs,
+    config: &Configuration,
+    graph: &JobGraph,
+    out: &mut (dyn Write + Send),
+    poll_interval: Duration,
+) -> Result<(), ClientError> {
+    let attached = config.get(&EXECUTION_ATTACHED)?;
+    let program = flink_yarn_am::contract::ApplicationProgram {
+        name: args.program.clone(),
+        args: args.job_args.clone(),
+    };
+    let binary = std::env::current_exe().map_err(|e| {
+        ClientError::InvalidArgument(format!(
+            "cannot locate the flink-rs executable to ship: {e}"
+        ))
+    })?;
+    let yarn = crate::yarn::YarnClusterDescriptor::from_env()?;
+    writeln!(
+        out,
+        "Deploying job '{}' ({} operators, parallelism up to {}) as a YARN application",
+        graph.name,
+        graph
+            .vertices
+            .iter()
+            .map(|v| v.operators.len())
+            .sum::<usize>(),
+        graph
+            .vertices
+            .iter()
+            .map(|v| v.parallelism)
+            .max()
+            .unwrap_or(1)
+    )?;
+    let started = std::time::Instant::now();
+    let app = yarn
+        .deploy_application(config, &program, &binary, out)
+        .await?;
+    if !attached {
+        writeln!(out, "Application {} is running (detached).", app.id)?;
+        writeln!(
+            out,
+            "  list jobs:   flink-rs list -t yarn-application -Dyarn.application.id={}",
+            app.id
+        )?;
+        writeln!(
+            out,
+            "  cancel a job: flink-rs cancel -t yarn-application -Dyarn.application.id={} <jobId>",
+            app.id
+        )?;
+        out.flush()?;
+        return Ok(());
+    }
+    let client = client_for(&app.rest_url, config)?;
+    follow_application_job(&client, &app.id, out, poll_interval).await;
+    let end = yarn.wait_for_end(&app.id, Duration::from_secs(180)).await?;
+    writeln!(
+        out,
+        "Application {} {} with final status {} after {:.2} s{}",
+        app.id,
+        end.state,
+        end.final_status,
+        started.elapsed().as_secs_f64(),
+        if end.diagnostics.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", end.diagnostics)
+        }
+    )?;
+    out.flush()?;
+    match end.final_status.as_str() {
+        "SUCCEEDED" => Ok(()),
+        "KILLED" => Err(ClientError::Yarn(format!(
+            "application {} was killed: {}",
+            app.id, end.diagnostics
+        ))),
+        _ => Err(ClientError::Yarn(format!(
+            "application {} failed: {}",
+            app.id, end.diagnostics
+        ))),
+    }
+}
+
+/// Prints the job's status changes while the application's JobManager
+/// answers (it goes away with the application when the job ends).
+async fn follow_application_job(
+    client: &RestClusterClient,
+    app_id: &str,
+    out: &mut (dyn Write + Send),
+    poll_interval: Duration,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let job_id = loop {
+        match client.list_jobs().await {
+            Ok(jobs) if !jobs.is_empty() => break jobs[0].jid,
+            Ok(_) => {}
+            Err(_) => return,
+        }
+        if std::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(poll_interval).await;
+    };
+    let _ = writeln!(
+        out,
+        "Job has been submitted with JobID {job_id} (application {app_id})"
+    );
+    let mut printer = StatusPrinter::default();
+    loop {
+        let Ok(details) = client.job_details(job_id).await else {
+            return;
+        };
+        for line in printer.observe(&details, now_ms()) {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+        if details.state.is_globally_terminal() {
+            return;
+        }
+        tokio::time::sleep(poll_interval).await;
+    }
 }
 
 /// Submits `graph`; when `attached`, prints status changes until the job
@@ -357,7 +493,7 @@ const FOOTER: &str = "----------------------------------------------------------
 /// `flink-rs list`.
 pub async fn list(args: &ListArgs, out: &mut (dyn Write + Send)) -> Result<(), ClientError> {
     let config = args.cluster.load_configuration()?;
-    let client = remote_only(&config, "list")?;
+    let client = cluster_client(&config, "list").await?;
     writeln!(out, "Waiting for response...")?;
     let jobs = client.list_jobs().await?;
     let f = &args.filter;
@@ -377,11 +513,33 @@ pub async fn list(args: &ListArgs, out: &mut (dyn Write + Send)) -> Result<(), C
     Ok(())
 }
 
-fn remote_only(config: &Configuration, command: &str) -> Result<RestClusterClient, ClientError> {
+/// The REST client of the cluster `config` points at: `-m`/`rest.address`
+/// for `remote` (the default), or the JobManager of the YARN application
+/// `yarn.application.id` for the YARN targets (found through YARN's
+/// application report). Every command that talks to a running cluster
+/// (`list`, `cancel`, `savepoint`, `stop`, `run -t yarn-session`) uses this.
+pub async fn cluster_client(
+    config: &Configuration,
+    command: &str,
+) -> Result<RestClusterClient, ClientError> {
     match config.get_optional(&EXECUTION_TARGET)? {
         None | Some(DeploymentTarget::Remote) => rest_client_for(config),
+        Some(
+            t @ (DeploymentTarget::YarnApplication
+            | DeploymentTarget::YarnSession
+            | DeploymentTarget::YarnPerJob),
+        ) => {
+            let Some(app_id) = config.to_map().get("yarn.application.id").cloned() else {
+                return Err(ClientError::InvalidArgument(format!(
+                    "`{command}` with -t {t} needs the application: add -Dyarn.application.id=<application_..._....> (see `yarn application -list`)"
+                )));
+            };
+            let yarn = crate::yarn::YarnClusterDescriptor::from_env()?;
+            let url = yarn.rest_url(&app_id).await?;
+            client_for(&url, config)
+        }
         Some(t) => Err(ClientError::InvalidArgument(format!(
-            "`{command}` with -t {t} is not supported yet: point -m at the cluster's REST endpoint (host:port)"
+            "`{command}` with -t {t} is not possible: a {t} cluster lives only as long as its `run`; use -t remote -m host:port or a YARN target"
         ))),
     }
 }
@@ -446,7 +604,7 @@ pub fn format_job_list(
 /// `flink-rs cancel`.
 pub async fn cancel(args: &CancelArgs, out: &mut (dyn Write + Send)) -> Result<(), ClientError> {
     let config = args.cluster.load_configuration()?;
-    let client = remote_only(&config, "cancel")?;
+    let client = cluster_client(&config, "cancel").await?;
     writeln!(out, "Cancelling job {}.", args.job_id)?;
     client.cancel_job(args.job_id).await?;
     writeln!(out, "Cancelled job {}.", args.job_id)?;

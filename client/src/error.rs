@@ -100,6 +100,9 @@ pub enum ClientError {
         /// The final state.
         state: String,
     },
+    /// A YARN operation failed (deploy, report, kill).
+    #[error("{0}")]
+    Yarn(String),
     /// Writing output failed (e.g. a closed pipe).
     #[error("could not write output: {0}")]
     Output(#[from] std::io::Error),

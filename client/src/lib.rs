@@ -20,6 +20,7 @@ pub mod commands;
 pub mod error;
 pub mod rest;
 pub mod time;
+pub mod yarn;
 
 pub use cli::{Cli, Command};
 pub use error::{BoxError, ClientError, error_line, report_error};

@@ -47,6 +47,8 @@ pub struct ContainerSpec {
 /// containers beyond what is wanted are released.
 #[derive(Debug, Default)]
 pub struct RequestTracker {
+    /// Node label expression of every ask (`yarn.taskmanager.node-label`).
+    pub node_label: Option<String>,
     outstanding: HashMap<ContainerSpec, i32>,
     last_sent: HashMap<ContainerSpec, i32>,
     releases: Vec<ContainerIdProto>,
@@ -56,6 +58,11 @@ impl RequestTracker {
     /// Wants `n` more containers of `spec`.
     pub fn request(&mut self, spec: ContainerSpec, n: i32) {
         *self.outstanding.entry(spec).or_insert(0) += n;
+    }
+
+    /// Outstanding containers over all specs.
+    pub fn total_outstanding(&self) -> i32 {
+        self.outstanding.values().sum()
     }
 
     /// Outstanding count for `spec`.
@@ -68,12 +75,11 @@ impl RequestTracker {
         let mut out = Vec::new();
         for (spec, n) in &self.outstanding {
             if self.last_sent.get(spec) != Some(n) {
-                out.push(any_host_request(
-                    spec.priority,
-                    spec.memory_mb,
-                    spec.vcores,
-                    *n,
-                ));
+                let mut ask = any_host_request(spec.priority, spec.memory_mb, spec.vcores, *n);
+                if let Some(label) = &self.node_label {
+                    ask.node_label_expression = Some(label.clone());
+                }
+                out.push(ask);
                 self.last_sent.insert(*spec, *n);
             }
         }
