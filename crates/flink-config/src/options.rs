@@ -650,6 +650,13 @@ pub static CHECKPOINTING_INCREMENTAL: ConfigOption<bool> =
             "Whether checkpoints upload only the state changed since the previous checkpoint.",
         );
 
+/// `state.storage.fs.memory-threshold`.
+pub static STATE_STORAGE_FS_MEMORY_THRESHOLD: ConfigOption<MemorySize> =
+    ConfigOption::new("state.storage.fs.memory-threshold")
+        .with_default("20 kb")
+        .with_deprecated_keys(&["state.backend.fs.memory-threshold"])
+        .with_description("State blobs smaller than this are stored inline in the checkpoint's _metadata instead of in their own file.");
+
 // ---------------------------------------------------------------------------
 // YARN
 // ---------------------------------------------------------------------------
@@ -1117,6 +1124,7 @@ pub static SECTIONS: &[Section] = &[
             &CHECKPOINTING_UNALIGNED,
             &CHECKPOINTING_ALIGNED_TIMEOUT,
             &CHECKPOINTING_INCREMENTAL,
+            &STATE_STORAGE_FS_MEMORY_THRESHOLD,
         ],
     },
     Section {
