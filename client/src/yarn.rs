@@ -216,11 +216,8 @@ impl YarnClusterDescriptor {
             .iter()
             .filter_map(|k| std::env::var_os(k).map(PathBuf::from))
             .collect();
-        let auth = AuthMethod::simple_from_env();
-        let user = match &auth {
-            AuthMethod::Simple { user } => user.clone(),
-            _ => "flink".into(),
-        };
+        let user = hadoop_rpc::current_user();
+        let auth = AuthMethod::Simple { user: user.clone() };
         let options = ConnectionOptions::default();
         let client = ApplicationClient::from_conf(&conf, auth, options)
             .map_err(|e| yarn_err("cannot create the YARN client", e))?;
@@ -230,6 +227,13 @@ impl YarnClusterDescriptor {
             client,
             user,
         })
+    }
+
+    fn fs_settings(&self) -> HadoopSettings {
+        HadoopSettings {
+            user: Some(self.user.clone()),
+            ..HadoopSettings::default()
+        }
     }
 
     fn rm_address(&self) -> String {
@@ -294,7 +298,7 @@ impl YarnClusterDescriptor {
             Err(e) => tracing::warn!(error = %e, "could not kill the application"),
         }
         if let Some(dir) = staging_dir
-            && let Ok((fs, path)) = flink_fs::resolve(dir, &HadoopSettings::default())
+            && let Ok((fs, path)) = flink_fs::resolve(dir, &self.fs_settings())
             && let Err(e) = fs.delete(&path, true).await
         {
             tracing::warn!(dir, error = %e, "could not delete the staging directory");
@@ -315,7 +319,7 @@ impl YarnClusterDescriptor {
                 return Ok(ApplicationEnd {
                     state: state_name(state).into(),
                     final_status: final_status_name(r.final_application_status()).into(),
-                    diagnostics: r.diagnostics().trim().to_string(),
+                    diagnostics: summarize_diagnostics(r.diagnostics()),
                 });
             }
             if Instant::now() >= deadline {
@@ -410,7 +414,7 @@ impl YarnClusterDescriptor {
         out: &mut (dyn Write + Send),
     ) -> Result<YarnApplication, ClientError> {
         let map = config.to_map();
-        let settings = HadoopSettings::default();
+        let settings = self.fs_settings();
         let staging_root = match map.get("yarn.staging-directory") {
             Some(d) => d.trim_end_matches('/').to_string(),
             None => format!(
@@ -631,7 +635,7 @@ impl YarnClusterDescriptor {
                 return Err(ClientError::Yarn(format!(
                     "application {app_id} ended {} before it was running: {}",
                     final_status_name(r.final_application_status()),
-                    r.diagnostics().trim()
+                    summarize_diagnostics(r.diagnostics())
                 )));
             }
             if Instant::now() >= deadline {
@@ -696,6 +700,45 @@ impl YarnClusterDescriptor {
             "yarn.provided.lib.dirs ({dirs}) holds no file named '{BINARY}': copy the binary there (e.g. hdfs dfs -put flink-rs <dir>/) or drop the option"
         )))
     }
+}
+
+/// YARN's diagnostics without Java stack frames, at most ~1000 characters:
+/// they often carry a whole NodeManager stack trace.
+pub fn summarize_diagnostics(d: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for part in d.split_whitespace() {
+        kept.push(part);
+    }
+    // Drop "at pkg.Class.method(File.java:1)" pairs and "... N more".
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < kept.len() {
+        let w = kept[i];
+        if w == "at"
+            && kept
+                .get(i + 1)
+                .is_some_and(|n| n.contains('(') && n.ends_with(')'))
+        {
+            i += 2;
+            continue;
+        }
+        if w == "..." && kept.get(i + 2) == Some(&"more") {
+            i += 3;
+            continue;
+        }
+        out.push(w);
+        i += 1;
+    }
+    let mut text = out.join(" ");
+    if text.len() > 1000 {
+        let mut cut = 1000;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(" ...");
+    }
+    text
 }
 
 fn child(dir: &FsPath, name: &str) -> Result<FsPath, ClientError> {
@@ -844,6 +887,15 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(rest_url_of(&r), None);
+    }
+
+    #[test]
+    fn diagnostics_lose_stack_frames() {
+        let d = "Diagnostics: boom at org.a.B.c(B.java:1) at java.base/x.Y.z(Native Method) ... 21 more Caused by: Permission denied: user=x";
+        assert_eq!(
+            summarize_diagnostics(d),
+            "Diagnostics: boom Caused by: Permission denied: user=x"
+        );
     }
 
     #[test]

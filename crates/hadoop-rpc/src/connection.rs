@@ -43,12 +43,11 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
-    /// SIMPLE auth as the current OS user (`HADOOP_USER_NAME`, else `USER`, else `flink`).
+    /// SIMPLE auth as the current user (see [`current_user`]).
     pub fn simple_from_env() -> Self {
-        let user = std::env::var("HADOOP_USER_NAME")
-            .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "flink".to_string());
-        AuthMethod::Simple { user }
+        AuthMethod::Simple {
+            user: current_user(),
+        }
     }
 
     fn name(&self) -> &'static str {
@@ -58,6 +57,30 @@ impl AuthMethod {
             AuthMethod::Kerberos { .. } => "KERBEROS",
         }
     }
+}
+
+/// The user Hadoop's `UserGroupInformation` would act as without Kerberos:
+/// `HADOOP_USER_NAME`, else the OS login name of this process (`USER`, then
+/// the password database), else `flink`.
+pub fn current_user() -> String {
+    if let Ok(u) = std::env::var("HADOOP_USER_NAME")
+        && !u.is_empty()
+    {
+        return u;
+    }
+    if let Ok(u) = std::env::var("USER")
+        && !u.is_empty()
+    {
+        return u;
+    }
+    os_user_name().unwrap_or_else(|| "flink".to_string())
+}
+
+/// The name of this process's effective uid from the password database.
+fn os_user_name() -> Option<String> {
+    let out = std::process::Command::new("id").arg("-un").output().ok()?;
+    let name = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !name.is_empty()).then_some(name)
 }
 
 /// Connection settings.

@@ -26,6 +26,6 @@ pub mod sasl;
 
 pub use client::{RetryPolicy, RpcClient};
 pub use conf::HadoopConf;
-pub use connection::{AuthMethod, ConnectionOptions, RpcConnection};
+pub use connection::{AuthMethod, ConnectionOptions, RpcConnection, current_user};
 pub use credentials::{Credentials, CredentialsFormat, Token};
 pub use error::{Result, RpcError};

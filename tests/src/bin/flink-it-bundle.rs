@@ -1,7 +1,7 @@
 //! A job bundle with the programs the integration tests need, plus the
-//! built-in examples: `panic`, `slow-sink`.
+//! built-in examples: `panic`, `slow-sink`, `slow-wordcount`.
 
-use flink_rs::{ProgramError, ProgramRegistry, StreamExecutionEnvironment};
+use flink_rs::{Collector, ProgramError, ProgramRegistry, StreamExecutionEnvironment};
 
 /// Generates numbers; the map panics at `--panic-at N` (default 500).
 fn panic_job(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
@@ -36,10 +36,52 @@ fn slow_sink(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
     Ok(())
 }
 
+/// `example:wordcount` with a pause after every `--pause-every` lines
+/// (`--pause-ms`, default 20): long enough to kill a TaskManager mid-job.
+fn slow_wordcount(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+    use flink_examples::wordcount::{FinalCount, tokenize};
+    env.set_job_name("Slow WordCount");
+    let input = env.arg("input").ok_or("--input is required")?;
+    let output = env.arg("output").ok_or("--output is required")?;
+    let every: u64 = env
+        .arg("pause-every")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let pause_ms: u64 = env
+        .arg("pause-ms")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let mut seen = 0u64;
+    env.read_text_file(&input)
+        .map(move |line: String| {
+            seen += 1;
+            if seen % every == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+            }
+            line
+        })
+        .name("Throttle")
+        .flat_map(|line: String, out: &mut Collector<'_, (String, u64)>| {
+            tokenize(&line, |w| out.collect((w, 1)))
+        })
+        .name("Tokenizer")
+        .key_by(|(w, _): &(String, u64)| w.clone())
+        .transform("Word Count", FinalCount::new)
+        .map(|(w, n): (String, u64)| format!("{w} {n}"))
+        .name("Format")
+        .write_as_text(&output);
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let mut registry = ProgramRegistry::new();
     flink_examples::register_examples(&mut registry);
     registry.register("panic", "panics at --panic-at N", panic_job);
     registry.register("slow-sink", "fast source, slow sink", slow_sink);
+    registry.register(
+        "slow-wordcount",
+        "wordcount with a pause every N lines",
+        slow_wordcount,
+    );
     flink_rs::main_with_registry(registry)
 }

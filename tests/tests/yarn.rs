@@ -1,0 +1,525 @@
+//! YARN application mode on the real Hadoop mini cluster (MiniDFSCluster +
+//! MiniYARNCluster, started once for this test binary; run
+//! tests/minicluster/setup.sh once): `flink-rs run-application` deploys
+//! the binary, the ApplicationMaster hosts the JobManager, TaskManagers run
+//! in YARN containers, data is read from and written to HDFS. Every check of
+//! the outcome reads YARN's own application report and HDFS, never only the
+//! CLI's output.
+
+use flink_it::{bundle_bin, expected_word_counts, flink_rs_bin, generate_text, run_with_timeout};
+use hadoop_proto::yarn::{
+    ApplicationReportProto, FinalApplicationStatusProto, YarnApplicationStateProto,
+};
+use hadoop_rpc::{AuthMethod, ConnectionOptions, HadoopConf};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use yarn_client::{ApplicationClient, ids};
+
+/// Small containers: flink-rs processes need tens of MB.
+const SMALL: [&str; 4] = [
+    "-Djobmanager.memory.process.size=256m",
+    "-Dtaskmanager.memory.process.size=256m",
+    // Notice completed containers quickly.
+    "-Dyarn.heartbeat.interval=1",
+    "-Dyarn.heartbeat.container-request-interval=200 ms",
+];
+
+fn cluster() -> &'static hadoop_minicluster::MiniCluster {
+    hadoop_minicluster::shared().expect("mini cluster (run tests/minicluster/setup.sh once)")
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+}
+
+fn hdfs(uri: &str) -> (Arc<dyn flink_fs::FileSystem>, flink_fs::FsPath) {
+    let settings = flink_fs::HadoopSettings {
+        user: Some(hadoop_rpc::current_user()),
+        ..flink_fs::HadoopSettings::from_conf_dir(cluster().conf_dir())
+    };
+    flink_fs::resolve(uri, &settings).expect("hdfs path")
+}
+
+fn hdfs_put(uri: &str, data: Vec<u8>) {
+    let (fs, p) = hdfs(uri);
+    runtime()
+        .block_on(fs.write(&p, data.into(), true))
+        .expect("write to HDFS");
+}
+
+fn hdfs_put_file(local: &Path, uri: &str) {
+    let (fs, p) = hdfs(uri);
+    runtime()
+        .block_on(async {
+            if let Some(parent) = p.parent() {
+                fs.mkdirs(&parent, 0o755).await?;
+            }
+            fs.copy_from_local(
+                local,
+                &p,
+                &flink_fs::CreateOptions {
+                    overwrite: true,
+                    ..Default::default()
+                },
+                &mut |_| {},
+            )
+            .await
+        })
+        .expect("upload to HDFS");
+}
+
+/// Names in an HDFS directory (empty when it does not exist).
+fn hdfs_list(uri: &str) -> Vec<String> {
+    let (fs, p) = hdfs(uri);
+    runtime()
+        .block_on(fs.list_status(&p))
+        .map(|v| v.into_iter().map(|s| s.path.name().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// `word count` lines of every committed `part-*` file in an HDFS dir.
+fn hdfs_word_counts(dir: &str) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for name in hdfs_list(dir) {
+        if !name.starts_with("part-") {
+            continue;
+        }
+        let (fs, p) = hdfs(&format!("{dir}/{name}"));
+        let bytes = runtime().block_on(fs.read(&p)).expect("read part file");
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let (w, c) = line.rsplit_once(' ').expect("'word count' line");
+            let prev = m.insert(w.to_string(), c.parse::<u64>().expect("count"));
+            assert!(prev.is_none(), "word '{w}' appears twice in the output");
+        }
+    }
+    m
+}
+
+fn yarn_client() -> ApplicationClient {
+    let conf = HadoopConf::from_dir(cluster().conf_dir()).expect("conf");
+    ApplicationClient::from_conf(
+        &conf,
+        AuthMethod::Simple {
+            user: hadoop_rpc::current_user(),
+        },
+        ConnectionOptions::default(),
+    )
+    .expect("yarn client")
+}
+
+fn report(app_id: &str) -> ApplicationReportProto {
+    let id = ids::parse_application_id(app_id).expect("app id");
+    runtime()
+        .block_on(yarn_client().application_report(&id))
+        .expect("application report")
+}
+
+/// Waits for the application to end; returns YARN's final report.
+fn wait_for_end(app_id: &str, timeout: Duration) -> ApplicationReportProto {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let r = report(app_id);
+        if matches!(
+            r.yarn_application_state(),
+            YarnApplicationStateProto::Finished
+                | YarnApplicationStateProto::Failed
+                | YarnApplicationStateProto::Killed
+        ) {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{app_id} still {:?} after {timeout:?}",
+            r.yarn_application_state()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn cli(bin: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.env("HADOOP_CONF_DIR", cluster().conf_dir())
+        .env_remove("YARN_CONF_DIR")
+        .env_remove("FLINK_CONF_DIR")
+        .env("RUST_LOG", "info");
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The application id the client printed.
+fn app_id_of(out: &str) -> String {
+    let i = out
+        .find("application_")
+        .unwrap_or_else(|| panic!("no application id in output:\n{out}"));
+    out[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
+}
+
+/// Containers of an application whose `taskmanager.log` exists in a NodeManager log dir.
+fn task_manager_containers(app_id: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![cluster().work_dir().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "taskmanager.log")
+                && p.to_string_lossy().contains(app_id)
+                && let Some(c) = p.parent().and_then(|d| d.file_name())
+            {
+                found.push(c.to_string_lossy().into_owned());
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The home staging directory `.flink-rs` entries.
+fn staged_apps() -> Vec<String> {
+    hdfs_list(&format!(
+        "{}/user/{}/.flink-rs",
+        cluster().default_fs(),
+        hadoop_rpc::current_user()
+    ))
+}
+
+/// The test bundle, uploaded once to HDFS as `<dir>/flink-rs` for
+/// `yarn.provided.lib.dirs` (pre-staged, PUBLIC: nothing is uploaded per run).
+fn provided_bundle_dir() -> &'static str {
+    static DIR: OnceLock<String> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = format!("{}/flink-it-lib", cluster().default_fs());
+        hdfs_put_file(&bundle_bin(), &format!("{dir}/flink-rs"));
+        dir
+    })
+}
+
+#[test]
+fn wordcount_on_hdfs_runs_as_a_yarn_application() {
+    let dir = cluster().unique_hdfs_dir("yarn-wordcount");
+    let input = generate_text(2 << 20);
+    hdfs_put(&format!("{dir}/in.txt"), input.clone().into_bytes());
+    let output = format!("{dir}/out");
+    let out = run_with_timeout(
+        cli(&flink_rs_bin())
+            .args([
+                "run-application",
+                "-p",
+                "4",
+                "-Dtaskmanager.numberOfTaskSlots=2",
+            ])
+            .args(SMALL)
+            .args(["example:wordcount", "--input"])
+            .arg(format!("{dir}/in.txt"))
+            .arg("--output")
+            .arg(&output),
+        Duration::from_secs(240),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let app = app_id_of(&all);
+    for phase in [
+        "Uploading flink-rs",
+        "Submitted application",
+        "is RUNNING",
+        "JobManager web interface: http://",
+        "switched from RUNNING to FINISHED",
+    ] {
+        assert!(all.contains(phase), "missing '{phase}' in:\n{all}");
+    }
+    let r = report(&app);
+    assert_eq!(
+        r.yarn_application_state(),
+        YarnApplicationStateProto::Finished
+    );
+    assert_eq!(
+        r.final_application_status(),
+        FinalApplicationStatusProto::AppSucceeded,
+        "{}",
+        r.diagnostics()
+    );
+    assert_eq!(hdfs_word_counts(&output), expected_word_counts(&input));
+    let tms = task_manager_containers(&app);
+    assert_eq!(tms.len(), 2, "TaskManager containers: {tms:?}");
+    assert!(
+        !staged_apps().contains(&app),
+        "staging dir of {app} left behind"
+    );
+}
+
+#[test]
+fn a_panicking_operator_fails_the_application_with_its_message() {
+    let out = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["run-application", "-p", "1"])
+            .args(SMALL)
+            .arg(format!(
+                "-Dyarn.provided.lib.dirs={}",
+                provided_bundle_dir()
+            ))
+            .args(["panic", "--panic-at", "300"]),
+        Duration::from_secs(240),
+    );
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("nothing to upload"), "{all}");
+    let app = app_id_of(&all);
+    let r = report(&app);
+    assert_eq!(
+        r.final_application_status(),
+        FinalApplicationStatusProto::AppFailed
+    );
+    let diag = r.diagnostics();
+    assert!(
+        diag.contains("boom: record 300 is cursed") && diag.contains("Cursed Map"),
+        "diagnostics: {diag}"
+    );
+    assert!(all.contains("boom: record 300 is cursed"), "{all}");
+}
+
+#[test]
+fn cancelling_the_job_kills_the_application() {
+    let out = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["run-application", "-d", "-p", "1"])
+            .args(SMALL)
+            .arg(format!(
+                "-Dyarn.provided.lib.dirs={}",
+                provided_bundle_dir()
+            ))
+            .arg("slow-sink"),
+        Duration::from_secs(240),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let app = app_id_of(&all);
+    let app_opt = format!("-Dyarn.application.id={app}");
+    // The job shows up in `list` once the ApplicationMaster has submitted it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let job_id = loop {
+        let l = run_with_timeout(
+            cli(&flink_rs_bin()).args(["list", "-t", "yarn-application", &app_opt]),
+            Duration::from_secs(30),
+        );
+        let lt = text(&l);
+        assert!(l.status.success(), "{lt}");
+        if let Some(line) = lt.lines().find(|l| l.contains("(RUNNING)")) {
+            break line.split(" : ").nth(1).expect("job id").trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "job never RUNNING:\n{lt}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let c = run_with_timeout(
+        cli(&flink_rs_bin()).args(["cancel", "-t", "yarn-application", &app_opt, &job_id]),
+        Duration::from_secs(30),
+    );
+    assert!(c.status.success(), "{}", text(&c));
+    let r = wait_for_end(&app, Duration::from_secs(60));
+    assert_eq!(
+        r.final_application_status(),
+        FinalApplicationStatusProto::AppKilled,
+        "{}",
+        r.diagnostics()
+    );
+    // Talking to an ended application is a clear error.
+    let l = run_with_timeout(
+        cli(&flink_rs_bin()).args(["list", "-t", "yarn-application", &app_opt]),
+        Duration::from_secs(30),
+    );
+    let lt = text(&l);
+    assert!(!l.status.success());
+    assert!(lt.contains("only a RUNNING application"), "{lt}");
+    assert!(!staged_apps().contains(&app));
+}
+
+/// Process ids of the TaskManagers of `app` (their command line names the container).
+fn task_manager_pids(app: &str) -> Vec<u32> {
+    let suffix = app.trim_start_matches("application_");
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(" taskmanager ")
+            && cmd.contains(&format!("taskmanager.resource-id=container_{suffix}_"))
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[test]
+fn a_killed_task_manager_container_is_replaced_and_the_job_finishes() {
+    let dir = cluster().unique_hdfs_dir("yarn-tm-kill");
+    let input = generate_text(1 << 20);
+    let lines = input.lines().count() as u64;
+    hdfs_put(&format!("{dir}/in.txt"), input.clone().into_bytes());
+    let output = format!("{dir}/out");
+    // About 8 s of input per attempt: ~lines/2 lines per subtask, 20 ms per 100 lines.
+    let every = 100.max(lines / 800);
+    let mut child = cli(&bundle_bin())
+        .args([
+            "run-application",
+            "-p",
+            "2",
+            "-Dtaskmanager.numberOfTaskSlots=1",
+        ])
+        .args(SMALL)
+        .arg(format!(
+            "-Dyarn.provided.lib.dirs={}",
+            provided_bundle_dir()
+        ))
+        .args([
+            "-Drestart-strategy.type=fixed-delay",
+            "-Drestart-strategy.fixed-delay.attempts=3",
+            "-Drestart-strategy.fixed-delay.delay=1 s",
+            "slow-wordcount",
+            "--pause-every",
+            &every.to_string(),
+            "--input",
+            &format!("{dir}/in.txt"),
+            "--output",
+            &output,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn client");
+    // Collect the client's output while it runs.
+    let printed = Arc::new(std::sync::Mutex::new(String::new()));
+    let mut readers = Vec::new();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let printed = printed.clone();
+        readers.push(std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stream)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut p = printed.lock().unwrap();
+                p.push_str(&line);
+                p.push('\n');
+            }
+        }));
+    }
+    // Find the application and wait until both TaskManagers run.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (app, pids) = loop {
+        let so_far = printed.lock().unwrap().clone();
+        if so_far.contains("Submitted application") {
+            let app = app_id_of(&so_far);
+            let pids = task_manager_pids(&app);
+            if pids.len() == 2 {
+                break (app, pids);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "TaskManagers never started:\n{so_far}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // Let the job make progress, then kill one TaskManager's process.
+    std::thread::sleep(Duration::from_secs(2));
+    let status = Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() > deadline + Duration::from_secs(180) {
+            let _ = child.kill();
+            panic!("client did not finish:\n{}", printed.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    let all = printed.lock().unwrap().clone();
+    assert!(exit.success(), "{all}");
+    let r = report(&app);
+    assert_eq!(
+        r.final_application_status(),
+        FinalApplicationStatusProto::AppSucceeded,
+        "{}",
+        r.diagnostics()
+    );
+    // A replacement container was started: more TaskManager containers than slots needed.
+    let tms = task_manager_containers(&app);
+    assert!(tms.len() >= 3, "expected a replacement container: {tms:?}");
+    assert_eq!(hdfs_word_counts(&output), expected_word_counts(&input));
+}
+
+#[test]
+fn a_container_larger_than_the_cluster_allows_is_refused_and_nothing_is_left() {
+    let before = staged_apps();
+    let out = run_with_timeout(
+        cli(&flink_rs_bin()).args([
+            "run-application",
+            "-Dtaskmanager.memory.process.size=100g",
+            "example:wordcount",
+        ]),
+        Duration::from_secs(60),
+    );
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(
+        all.contains("taskmanager.memory.process.size")
+            && all.contains("larger than the largest container"),
+        "{all}"
+    );
+    assert!(!all.contains("Uploading"), "{all}");
+    assert_eq!(staged_apps(), before, "staging dirs changed");
+}
+
+#[test]
+fn missing_hadoop_configuration_is_a_clear_error() {
+    let out = run_with_timeout(
+        Command::new(flink_rs_bin())
+            .env_remove("HADOOP_CONF_DIR")
+            .env_remove("YARN_CONF_DIR")
+            .args(["run-application", "example:wordcount"]),
+        Duration::from_secs(30),
+    );
+    let all = text(&out);
+    assert!(!out.status.success());
+    assert!(all.contains("HADOOP_CONF_DIR"), "{all}");
+}
