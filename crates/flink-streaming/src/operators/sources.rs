@@ -63,15 +63,50 @@ impl<T: Clone + Send + Sync> Source<T> for CollectionSource<T> {
     }
 }
 
+/// A byte range of a text file read by one subtask: the lines that start
+/// in `[pos, end)`; `pos` is always at the start of a line.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileSplit {
+    /// Split number (the subtask that first read it).
+    pub id: u32,
+    /// Offset of the next line to read.
+    pub pos: u64,
+    /// End of the range (exclusive).
+    pub end: u64,
+}
+
+/// Checkpointed position of a [`TextFileSource`] (bincode): its unfinished splits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextFileSourceState {
+    /// Splits not yet fully read, the current one first.
+    pub splits: Vec<FileSplit>,
+}
+
+fn encode_state<S: serde::Serialize>(s: &S) -> Option<Vec<u8>> {
+    bincode::serde::encode_to_vec(s, crate::element::codec()).ok()
+}
+
+fn decode_state<S: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<S, Box<OperatorError>> {
+    bincode::serde::decode_from_slice(bytes, crate::element::codec())
+        .map(|(s, _)| s)
+        .map_err(|e| {
+            Box::new(OperatorError::Other(format!(
+                "corrupt source position in checkpoint: {e}"
+            )))
+        })
+}
+
 /// Reads a text file line by line from a local path, `file://` or
 /// `hdfs://` URI (streamed through [`crate::operators::files`]); subtask `i`
-/// of `p` reads the lines that start inside byte range `[i*len/p, (i+1)*len/p)`.
+/// of `p` reads the lines that start inside byte range `[i*len/p, (i+1)*len/p)`
+/// (its split). The position is checkpointed per split, so a restore may
+/// change the parallelism: the splits are then dealt out again
+/// (`split % parallelism == subtask`).
 pub struct TextFileSource {
     path: String,
     reader: Option<BufReader<BlockingReader>>,
-    /// Offset of the next line to read.
-    pos: u64,
-    end: u64,
+    /// Unfinished splits, the one being read first.
+    splits: Vec<FileSplit>,
     restored: bool,
     line: String,
 }
@@ -82,11 +117,18 @@ impl TextFileSource {
         Self {
             path: path.to_string(),
             reader: None,
-            pos: 0,
-            end: 0,
+            splits: Vec::new(),
             restored: false,
             line: String::new(),
         }
+    }
+
+    fn seek(&mut self, pos: u64) -> OpResult {
+        if let Some(r) = self.reader.as_mut() {
+            r.seek(SeekFrom::Start(pos))
+                .map_err(|e| io_err(format!("cannot seek in '{}'", self.path), e))?;
+        }
+        Ok(())
     }
 }
 
@@ -99,13 +141,12 @@ impl Source<String> for TextFileSource {
             .len;
         let file = BlockingReader::open(fs.as_ref(), &path)
             .map_err(|e| fs_err(format!("cannot open input file '{}'", self.path), e))?;
-        let p = ctx.parallelism.max(1) as u64;
-        let i = ctx.subtask as u64;
-        let start = len * i / p;
-        self.end = len * (i + 1) / p;
         let mut reader = BufReader::with_capacity(256 * 1024, file);
         if !self.restored {
-            self.pos = start;
+            let p = ctx.parallelism.max(1) as u64;
+            let i = ctx.subtask as u64;
+            let start = len * i / p;
+            let mut pos = start;
             if start > 0 {
                 // A line belongs to the subtask whose range holds its first byte:
                 // skip the line that started before our range.
@@ -116,13 +157,18 @@ impl Source<String> for TextFileSource {
                 let n = reader
                     .read_until(b'\n', &mut skipped)
                     .map_err(|e| io_err(format!("cannot read '{}'", self.path), e))?;
-                self.pos = start - 1 + n as u64;
+                pos = start - 1 + n as u64;
             }
+            self.splits = vec![FileSplit {
+                id: ctx.subtask,
+                pos,
+                end: len * (i + 1) / p,
+            }];
         }
-        reader
-            .seek(SeekFrom::Start(self.pos))
-            .map_err(|e| io_err(format!("cannot seek in '{}'", self.path), e))?;
         self.reader = Some(reader);
+        if let Some(first) = self.splits.first().map(|s| s.pos) {
+            self.seek(first)?;
+        }
         Ok(())
     }
 
@@ -130,21 +176,30 @@ impl Source<String> for TextFileSource {
         &mut self,
         out: &mut SourceOutput<'_, String>,
     ) -> Result<SourceStatus, Box<OperatorError>> {
-        let Some(reader) = self.reader.as_mut() else {
-            return Ok(SourceStatus::Finished);
-        };
         for _ in 0..BATCH {
-            if self.pos >= self.end {
+            let Some(split) = self.splits.first_mut() else {
                 return Ok(SourceStatus::Finished);
-            }
-            self.line.clear();
-            let n = reader
-                .read_line(&mut self.line)
-                .map_err(|e| io_err(format!("cannot read '{}'", self.path), e))?;
+            };
+            let n = if split.pos >= split.end {
+                0
+            } else {
+                let Some(reader) = self.reader.as_mut() else {
+                    return Ok(SourceStatus::Finished);
+                };
+                self.line.clear();
+                reader
+                    .read_line(&mut self.line)
+                    .map_err(|e| io_err(format!("cannot read '{}'", self.path), e))?
+            };
             if n == 0 {
-                return Ok(SourceStatus::Finished);
+                // This split is done: on to the next one.
+                self.splits.remove(0);
+                if let Some(next) = self.splits.first().map(|s| s.pos) {
+                    self.seek(next)?;
+                }
+                continue;
             }
-            self.pos += n as u64;
+            split.pos += n as u64;
             let line = self.line.trim_end_matches(['\n', '\r']).to_string();
             out.collect(line)?;
         }
@@ -152,10 +207,25 @@ impl Source<String> for TextFileSource {
     }
 
     fn snapshot_state(&mut self) -> Option<Vec<u8>> {
-        Some(self.pos.to_le_bytes().to_vec())
+        encode_state(&TextFileSourceState {
+            splits: self.splits.clone(),
+        })
     }
     fn restore_state(&mut self, state: &[u8]) -> OpResult {
-        self.pos = decode_offset(state)?;
+        let st: TextFileSourceState = decode_state(state)?;
+        self.splits = st.splits;
+        self.restored = true;
+        Ok(())
+    }
+    fn restore_rescaled(&mut self, states: &[Vec<u8>], subtask: u32, parallelism: u32) -> OpResult {
+        let mut splits = Vec::new();
+        for s in states {
+            let st: TextFileSourceState = decode_state(s)?;
+            splits.extend(st.splits);
+        }
+        splits.retain(|s| s.id % parallelism.max(1) == subtask);
+        splits.sort_by_key(|s| s.id);
+        self.splits = splits;
         self.restored = true;
         Ok(())
     }
@@ -234,15 +304,38 @@ impl Source<String> for SocketTextSource {
     }
 }
 
+/// The indexes `next, next + stride, next + 2*stride, ...` of a generator.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GeneratorSplit {
+    /// Split number (the subtask that first generated it).
+    pub id: u32,
+    /// Next index to emit.
+    pub next: u64,
+    /// Distance between indexes (the parallelism of the first run).
+    pub stride: u64,
+}
+
+/// Checkpointed position of a [`GeneratorSource`] (bincode).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GeneratorState {
+    /// Splits this subtask generates.
+    pub splits: Vec<GeneratorSplit>,
+}
+
 /// Generates `count` records (`None` = unbounded) from their index, at up
 /// to `rate` records per second over all subtasks (`None` = as fast as
-/// possible). Subtask `i` of `p` produces indexes `i, i+p, i+2p, ...`.
+/// possible). Subtask `i` of `p` produces indexes `i, i+p, i+2p, ...` (its
+/// split). Positions are checkpointed per split, so a restore may change
+/// the parallelism: the splits are then dealt out again
+/// (`split % parallelism == subtask`) and every index is still produced
+/// exactly once.
 pub struct GeneratorSource<T, F> {
     count: Option<u64>,
     rate: Option<f64>,
     f: F,
-    next: u64,
-    stride: u64,
+    splits: Vec<GeneratorSplit>,
+    /// Split to emit from next (round robin over splits, one batch each).
+    current: usize,
     emitted: u64,
     started: Option<Instant>,
     restored: bool,
@@ -256,8 +349,8 @@ impl<T, F> GeneratorSource<T, F> {
             count,
             rate,
             f,
-            next: 0,
-            stride: 1,
+            splits: Vec::new(),
+            current: 0,
             emitted: 0,
             started: None,
             restored: false,
@@ -272,12 +365,16 @@ where
     F: FnMut(u64) -> T + Send,
 {
     fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
-        self.stride = ctx.parallelism.max(1) as u64;
+        let p = ctx.parallelism.max(1);
         if !self.restored {
-            self.next = ctx.subtask as u64;
+            self.splits = vec![GeneratorSplit {
+                id: ctx.subtask,
+                next: ctx.subtask as u64,
+                stride: p as u64,
+            }];
         }
         if let Some(r) = self.rate {
-            self.rate = Some(r / self.stride as f64);
+            self.rate = Some(r / p as f64);
         }
         Ok(())
     }
@@ -294,22 +391,51 @@ where
                 return Ok(SourceStatus::NothingAvailable);
             }
         }
-        for _ in 0..budget {
-            if self.count.is_some_and(|c| self.next >= c) {
+        loop {
+            if self.splits.is_empty() {
                 return Ok(SourceStatus::Finished);
             }
-            let v = (self.f)(self.next);
-            self.next += self.stride;
-            self.emitted += 1;
-            out.collect(v)?;
+            if self.current >= self.splits.len() {
+                self.current = 0;
+            }
+            let split = &mut self.splits[self.current];
+            if self.count.is_some_and(|c| split.next >= c) {
+                self.splits.remove(self.current);
+                continue;
+            }
+            for _ in 0..budget {
+                if self.count.is_some_and(|c| split.next >= c) {
+                    break;
+                }
+                let v = (self.f)(split.next);
+                split.next += split.stride.max(1);
+                self.emitted += 1;
+                out.collect(v)?;
+            }
+            self.current += 1;
+            return Ok(SourceStatus::MoreAvailable);
         }
-        Ok(SourceStatus::MoreAvailable)
     }
     fn snapshot_state(&mut self) -> Option<Vec<u8>> {
-        Some(self.next.to_le_bytes().to_vec())
+        encode_state(&GeneratorState {
+            splits: self.splits.clone(),
+        })
     }
     fn restore_state(&mut self, state: &[u8]) -> OpResult {
-        self.next = decode_offset(state)?;
+        let st: GeneratorState = decode_state(state)?;
+        self.splits = st.splits;
+        self.restored = true;
+        Ok(())
+    }
+    fn restore_rescaled(&mut self, states: &[Vec<u8>], subtask: u32, parallelism: u32) -> OpResult {
+        let mut splits = Vec::new();
+        for s in states {
+            let st: GeneratorState = decode_state(s)?;
+            splits.extend(st.splits);
+        }
+        splits.retain(|s| s.id % parallelism.max(1) == subtask);
+        splits.sort_by_key(|s| s.id);
+        self.splits = splits;
         self.restored = true;
         Ok(())
     }

@@ -23,6 +23,8 @@ pub trait ChainControl: Send {
     ) -> OpResult;
     /// Checkpoint completed.
     fn checkpoint_complete(&mut self, id: u64) -> OpResult;
+    /// Checkpoint aborted.
+    fn checkpoint_aborted(&mut self, id: u64) -> OpResult;
     /// End of all input.
     fn end_input(&mut self) -> OpResult;
 }
@@ -46,6 +48,9 @@ impl<T: Send> ChainControl for Box<dyn Output<T>> {
     }
     fn checkpoint_complete(&mut self, id: u64) -> OpResult {
         (**self).checkpoint_complete(id)
+    }
+    fn checkpoint_aborted(&mut self, id: u64) -> OpResult {
+        (**self).checkpoint_aborted(id)
     }
     fn end_input(&mut self) -> OpResult {
         (**self).end_input()
@@ -246,6 +251,9 @@ impl<A: Send, B: Send> Output<A> for Side<'_, A, B, true> {
     fn checkpoint_complete(&mut self, id: u64) -> OpResult {
         self.head.checkpoint_complete(id)
     }
+    fn checkpoint_aborted(&mut self, id: u64) -> OpResult {
+        self.head.checkpoint_aborted(id)
+    }
     fn end_input(&mut self) -> OpResult {
         self.head.end_input()
     }
@@ -270,6 +278,9 @@ impl<A: Send, B: Send> Output<B> for Side<'_, A, B, false> {
     }
     fn checkpoint_complete(&mut self, id: u64) -> OpResult {
         self.head.checkpoint_complete(id)
+    }
+    fn checkpoint_aborted(&mut self, id: u64) -> OpResult {
+        self.head.checkpoint_aborted(id)
     }
     fn end_input(&mut self) -> OpResult {
         self.head.end_input()
@@ -319,16 +330,33 @@ where
     }
 }
 
+/// How a source's position travels in a checkpoint: with the subtask and
+/// parallelism that wrote it, so a restore can tell a parallelism change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceStateEnvelope {
+    /// Subtask that wrote the state.
+    pub subtask: u32,
+    /// Parallelism it ran with.
+    pub parallelism: u32,
+    /// The source's own state ([`Source::snapshot_state`]).
+    pub state: Vec<u8>,
+}
+
 /// Drives a source at the head of a chain.
 pub trait SourceDriver: Send {
     /// Opens the source.
     fn open(&mut self, ctx: &RuntimeContext) -> OpResult;
     /// Polls one batch.
     fn poll(&mut self) -> Result<SourceStatus, Box<OperatorError>>;
-    /// The source's state for a checkpoint.
-    fn snapshot(&mut self, uid: &str) -> Option<OperatorSnapshot>;
-    /// Restores the source's state.
-    fn restore(&mut self, state: &[u8]) -> OpResult;
+    /// The source's state for a checkpoint, wrapped in a [`SourceStateEnvelope`].
+    fn snapshot(
+        &mut self,
+        ctx: &RuntimeContext,
+    ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>>;
+    /// Restores the source from the operator-state blobs handed to this
+    /// subtask (one blob with unchanged parallelism, those of all former
+    /// subtasks after a change).
+    fn restore(&mut self, states: &[Vec<u8>], ctx: &RuntimeContext) -> OpResult;
     /// Checkpoint completed (source and chain).
     fn checkpoint_complete(&mut self, id: u64) -> OpResult;
     /// The chain behind the source.
@@ -348,6 +376,13 @@ impl<T> TypedSourceDriver<T> {
     }
 }
 
+fn corrupt_source_state(ctx: &RuntimeContext, e: impl std::fmt::Display) -> Box<OperatorError> {
+    Box::new(OperatorError::Other(format!(
+        "source '{}': corrupt source state in the checkpoint: {e}",
+        ctx.operator_name
+    )))
+}
+
 impl<T: Send + 'static> SourceDriver for TypedSourceDriver<T> {
     fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
         self.source.open(ctx)
@@ -356,15 +391,55 @@ impl<T: Send + 'static> SourceDriver for TypedSourceDriver<T> {
         let mut out = SourceOutput::new(&mut *self.out);
         self.source.poll_next(&mut out)
     }
-    fn snapshot(&mut self, uid: &str) -> Option<OperatorSnapshot> {
-        self.source.snapshot_state().map(|s| OperatorSnapshot {
-            uid: uid.to_string(),
+    fn snapshot(
+        &mut self,
+        ctx: &RuntimeContext,
+    ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>> {
+        let Some(state) = self.source.snapshot_state() else {
+            return Ok(None);
+        };
+        let envelope = SourceStateEnvelope {
+            subtask: ctx.subtask,
+            parallelism: ctx.parallelism,
+            state,
+        };
+        let bytes = bincode::serde::encode_to_vec(&envelope, crate::element::codec())
+            .map_err(|e| Box::new(OperatorError::Element(e.into())))?;
+        Ok(Some(OperatorSnapshot {
+            uid: ctx.operator_uid.clone(),
             key_groups: Vec::new(),
-            operator_state: Some(s),
-        })
+            operator_state: Some(bytes),
+        }))
     }
-    fn restore(&mut self, state: &[u8]) -> OpResult {
-        self.source.restore_state(state)
+    fn restore(&mut self, states: &[Vec<u8>], ctx: &RuntimeContext) -> OpResult {
+        let mut envelopes = Vec::with_capacity(states.len());
+        for s in states {
+            let (e, _): (SourceStateEnvelope, usize) =
+                bincode::serde::decode_from_slice(s, crate::element::codec())
+                    .map_err(|e| corrupt_source_state(ctx, e))?;
+            envelopes.push(e);
+        }
+        let Some(first) = envelopes.first() else {
+            return Ok(());
+        };
+        let old_parallelism = first.parallelism;
+        if envelopes.iter().all(|e| e.parallelism == ctx.parallelism) {
+            // Unchanged parallelism: our own position.
+            return match envelopes.iter().find(|e| e.subtask == ctx.subtask) {
+                Some(e) => self.source.restore_state(&e.state),
+                None => Ok(()),
+            };
+        }
+        let states: Vec<Vec<u8>> = envelopes.into_iter().map(|e| e.state).collect();
+        self.source
+            .restore_rescaled(&states, ctx.subtask, ctx.parallelism)
+            .map_err(|e| {
+                Box::new(OperatorError::Other(format!(
+                    "source '{}' cannot be restored at parallelism {} from a checkpoint taken \
+                     at parallelism {old_parallelism}: {e}",
+                    ctx.operator_name, ctx.parallelism
+                )))
+            })
     }
     fn checkpoint_complete(&mut self, id: u64) -> OpResult {
         self.source.checkpoint_complete(id);

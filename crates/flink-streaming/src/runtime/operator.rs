@@ -109,6 +109,11 @@ pub trait StreamOperator<In, Out>: Send {
     fn checkpoint_complete(&mut self, _id: u64) -> OpResult {
         Ok(())
     }
+    /// A checkpoint was aborted (what was prepared for it stays pending
+    /// until a later checkpoint completes).
+    fn checkpoint_aborted(&mut self, _id: u64) -> OpResult {
+        Ok(())
+    }
     /// End of input: emit what is left (before downstream ends).
     fn end_input(&mut self, _out: &mut dyn Output<Out>) -> OpResult {
         Ok(())
@@ -165,6 +170,11 @@ where
         enter(self.index);
         self.op.checkpoint_complete(id)?;
         self.out.checkpoint_complete(id)
+    }
+    fn checkpoint_aborted(&mut self, id: u64) -> OpResult {
+        enter(self.index);
+        self.op.checkpoint_aborted(id)?;
+        self.out.checkpoint_aborted(id)
     }
     fn end_input(&mut self) -> OpResult {
         enter(self.index);

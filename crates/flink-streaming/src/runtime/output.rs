@@ -77,6 +77,10 @@ pub trait Output<T>: Send {
     ) -> OpResult;
     /// Checkpoint `id` is complete everywhere.
     fn checkpoint_complete(&mut self, id: u64) -> OpResult;
+    /// Checkpoint `id` was aborted. Default: nothing to do (ends of chains).
+    fn checkpoint_aborted(&mut self, _id: u64) -> OpResult {
+        Ok(())
+    }
     /// The input ended: flush everything and propagate.
     fn end_input(&mut self) -> OpResult;
 }
@@ -130,6 +134,11 @@ impl<T: Clone + Send> Output<T> for Fanout<T> {
         self.outputs
             .iter_mut()
             .try_for_each(|o| o.checkpoint_complete(id))
+    }
+    fn checkpoint_aborted(&mut self, id: u64) -> OpResult {
+        self.outputs
+            .iter_mut()
+            .try_for_each(|o| o.checkpoint_aborted(id))
     }
     fn end_input(&mut self) -> OpResult {
         self.outputs.iter_mut().try_for_each(|o| o.end_input())

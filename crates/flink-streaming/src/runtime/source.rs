@@ -56,9 +56,26 @@ pub trait Source<T>: Send {
     fn snapshot_state(&mut self) -> Option<Vec<u8>> {
         None
     }
-    /// Restores a position from a checkpoint.
+    /// Restores a position from a checkpoint taken at the same parallelism
+    /// (this subtask's own state).
     fn restore_state(&mut self, _state: &[u8]) -> OpResult {
         Ok(())
+    }
+    /// Restores after a parallelism change: `states` are the positions of
+    /// all former subtasks; this subtask (`subtask` of `parallelism`) keeps
+    /// the part that is now its own. Sources that cannot re-split their
+    /// input keep this default, an error saying so.
+    fn restore_rescaled(
+        &mut self,
+        _states: &[Vec<u8>],
+        _subtask: u32,
+        _parallelism: u32,
+    ) -> OpResult {
+        Err(Box::new(OperatorError::Other(
+            "this source does not support a change of parallelism; restore it with the \
+             parallelism of the checkpoint"
+                .into(),
+        )))
     }
     /// A checkpoint completed.
     fn checkpoint_complete(&mut self, _id: u64) {}

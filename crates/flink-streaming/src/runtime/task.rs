@@ -5,19 +5,25 @@
 //! cancellation. A panic anywhere in user code fails the task with the
 //! panic message and the operator's name.
 
+use crate::element::CheckpointBarrier;
 use crate::graph::{Built, GraphError, StreamGraph};
 use crate::registry::{ProgramRegistry, panic_message, settings_from_config};
 use crate::runtime::chain::{Decoded, InputDecoder, SourceDriver, WatermarkValve};
+use crate::runtime::checkpointing::{BarrierAligner, BarrierOutcome, SnapshotUploader};
 use crate::runtime::operator::{RuntimeContext, current_operator};
 use crate::runtime::output::{OpResult, OperatorError};
+use crate::runtime::snapshot::{
+    SnapshotCollector, StateReader, StateWriter, inline_writer, materialize_restore,
+};
 use crate::runtime::source::SourceStatus;
+use bytes::Bytes;
 use flink_network::{Canceller, GateEvent, InputChannelSpec, InputGate, NetworkEnvironment};
 use flink_types::{
-    ExecutionState, JobId, RuntimeMode, TaskControl, TaskDeploymentDescriptor, TaskEvents,
-    TaskFailure, TaskSpawner,
+    ExecutionAttemptId, ExecutionState, JobId, RuntimeMode, TaskControl, TaskDeploymentDescriptor,
+    TaskEvents, TaskFailure, TaskSpawner, key_group_range_for_operator,
 };
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -88,13 +94,11 @@ impl StreamTaskSpawner {
 enum Command {
     TriggerCheckpoint {
         id: u64,
-        #[allow(dead_code)]
         timestamp: i64,
-        #[allow(dead_code)]
         is_savepoint: bool,
     },
     CheckpointComplete(u64),
-    CheckpointAborted(#[allow(dead_code)] u64),
+    CheckpointAborted(u64),
 }
 
 struct StreamTaskControl {
@@ -165,8 +169,30 @@ fn now_ms() -> i64 {
 }
 
 enum Head {
-    Source(Box<dyn SourceDriver>),
+    /// A source and the context of the source operator.
+    Source(Box<dyn SourceDriver>, Box<RuntimeContext>),
     Input(Box<dyn InputDecoder>, Vec<GateState>),
+}
+
+/// The rest of a buffer after a barrier, waiting while its channel is
+/// blocked for alignment.
+struct Held {
+    gate: usize,
+    channel: usize,
+    data: Bytes,
+    pos: usize,
+}
+
+/// Checkpoint state of a task.
+struct Checkpoints {
+    attempt: ExecutionAttemptId,
+    events: Arc<dyn TaskEvents>,
+    aligner: BarrierAligner,
+    uploader: SnapshotUploader,
+    /// Remainders of buffers of blocked channels.
+    held: Vec<Held>,
+    /// Remainders to process, in order, before reading the gates again.
+    ready: VecDeque<Held>,
 }
 
 struct GateState {
@@ -180,6 +206,7 @@ struct Instance {
     head: Head,
     operator_names: Vec<String>,
     valve: WatermarkValve,
+    checkpoints: Checkpoints,
 }
 
 enum Outcome {
@@ -204,11 +231,14 @@ fn run_task(
     let names: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let names2 = names.clone();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut inst = instantiate(&tdd, &graph, &network, &settings, &control)?;
+        let mut inst = instantiate(&tdd, &graph, &network, &settings, &control, &events)?;
         *names2.lock() = inst.operator_names.clone();
         events.state_changed(attempt, ExecutionState::Running, None);
         tracing::debug!("running");
-        drive(&mut inst, &control, &commands)
+        let outcome = drive(&mut inst, &control, &commands);
+        // Acknowledge what was snapshotted before reporting the end.
+        inst.checkpoints.uploader.finish();
+        outcome
     }));
     if let Ok(Err(e)) = &result
         && is_collateral(e)
@@ -283,16 +313,54 @@ fn op_err(e: impl std::fmt::Display) -> Box<OperatorError> {
     Box::new(OperatorError::Other(e.to_string()))
 }
 
+/// Where a task's checkpoint state goes: checkpoint storage when the job
+/// configures a checkpoint directory, else inline in the acknowledgement.
+fn state_writer(_tdd: &TaskDeploymentDescriptor) -> Result<StateWriter, Box<OperatorError>> {
+    Ok(inline_writer())
+}
+
+/// Reads restored state: inline bytes, or `file://` / `hdfs://` files.
+fn state_reader(tdd: &TaskDeploymentDescriptor) -> StateReader {
+    let config = tdd.config.clone();
+    Arc::new(move |location| match location {
+        flink_types::StateLocation::Inline(b) => Ok(b.clone()),
+        flink_types::StateLocation::File(uri) => {
+            let (fs, path) =
+                crate::operators::files::resolve(uri, &config).map_err(|e| e.to_string())?;
+            crate::operators::files::block_on(fs.read(&path))
+                .map(|b| b.to_vec())
+                .map_err(|e| e.to_string())
+        }
+    })
+}
+
 fn instantiate(
     tdd: &TaskDeploymentDescriptor,
     graph: &StreamGraph,
     network: &Arc<NetworkEnvironment>,
     settings: &StreamTaskSettings,
     control: &StreamTaskControl,
+    events: &Arc<dyn TaskEvents>,
 ) -> Result<Instance, Box<OperatorError>> {
     let nodes = &tdd.chained_nodes;
     let config = Arc::new(tdd.config.clone());
-    let restore = tdd.restore.clone().map(Arc::new);
+    let restore = match &tdd.restore {
+        Some(r) => {
+            let range = key_group_range_for_operator(
+                tdd.max_parallelism,
+                tdd.parallelism,
+                tdd.attempt.subtask,
+            );
+            let r = materialize_restore(r, range, &state_reader(tdd)).map_err(|e| {
+                op_err(format!(
+                    "cannot restore from checkpoint {}: {e}",
+                    r.checkpoint_id
+                ))
+            })?;
+            Some(Arc::new(r))
+        }
+        None => None,
+    };
     let mut operator_names = Vec::with_capacity(nodes.len());
     for &n in nodes {
         let node = graph
@@ -349,16 +417,21 @@ fn instantiate(
         };
         match node.ops.build(&ctx, output)? {
             Built::Source(mut driver) => {
-                if let Some(state) = restore
+                if let Some(handles) = restore
                     .as_ref()
                     .and_then(|r| r.operator_state.get(&ctx.operator_uid))
-                    .and_then(|h| h.first())
-                    && let flink_types::StateLocation::Inline(bytes) = &state.location
                 {
-                    driver.restore(bytes)?;
+                    let states: Vec<Vec<u8>> = handles
+                        .iter()
+                        .filter_map(|h| match &h.location {
+                            flink_types::StateLocation::Inline(b) => Some(b.clone()),
+                            flink_types::StateLocation::File(_) => None,
+                        })
+                        .collect();
+                    driver.restore(&states, &ctx)?;
                 }
                 driver.open(&ctx)?;
-                head = Some(Head::Source(driver));
+                head = Some(Head::Source(driver, Box::new(ctx)));
             }
             Built::Input(input) if index == 0 => {
                 let decoder = node.ops.decoder(input).map_err(op_err)?;
@@ -396,12 +469,30 @@ fn instantiate(
     let head = head.ok_or_else(|| op_err("task has no head operator"))?;
     let channels = match &head {
         Head::Input(_, gates) => gates.iter().map(|g| g.gate.num_channels()).sum(),
-        Head::Source(_) => 0,
+        Head::Source(..) => 0,
     };
+    let mut aligner = BarrierAligner::new(channels);
+    if let Head::Input(_, gates) = &head {
+        // Channels of empty gates never deliver anything.
+        for g in gates.iter().filter(|g| g.finished) {
+            for c in 0..g.gate.num_channels() {
+                aligner.on_channel_finished(g.channel_offset + c);
+            }
+        }
+    }
+    let uploader = SnapshotUploader::new(tdd.attempt, events.clone(), state_writer(tdd)?);
     Ok(Instance {
         head,
         operator_names,
         valve: WatermarkValve::new(channels),
+        checkpoints: Checkpoints {
+            attempt: tdd.attempt,
+            events: events.clone(),
+            aligner,
+            uploader,
+            held: Vec::new(),
+            ready: VecDeque::new(),
+        },
     })
 }
 
@@ -413,20 +504,131 @@ fn handle_commands(
 ) -> OpResult {
     while let Ok(cmd) = commands.try_recv() {
         match cmd {
-            Command::TriggerCheckpoint { id, .. } => {
-                tracing::debug!(
-                    checkpoint = id,
-                    "checkpoint trigger ignored: checkpointing is not available yet"
-                );
-            }
+            Command::TriggerCheckpoint {
+                id,
+                timestamp,
+                is_savepoint,
+            } => match &mut inst.head {
+                Head::Source(driver, ctx) => {
+                    // Between two polls: the barrier follows every record
+                    // emitted so far and precedes the next one.
+                    let barrier = CheckpointBarrier {
+                        id,
+                        timestamp,
+                        is_savepoint,
+                    };
+                    let mut collector = SnapshotCollector::default();
+                    if let Some(s) = driver.snapshot(ctx)? {
+                        collector.add(s);
+                    }
+                    driver.chain().checkpoint(&barrier, &mut collector)?;
+                    inst.checkpoints.uploader.submit(id, collector.operators);
+                }
+                Head::Input(..) => {
+                    tracing::debug!(
+                        checkpoint = id,
+                        "checkpoint trigger ignored: only source tasks start checkpoints"
+                    );
+                }
+            },
             Command::CheckpointComplete(id) => match &mut inst.head {
-                Head::Source(d) => d.checkpoint_complete(id)?,
+                Head::Source(d, _) => d.checkpoint_complete(id)?,
                 Head::Input(dec, _) => dec.chain().checkpoint_complete(id)?,
             },
-            Command::CheckpointAborted(_) => {}
+            Command::CheckpointAborted(id) => match &mut inst.head {
+                Head::Source(d, _) => d.chain().checkpoint_aborted(id)?,
+                Head::Input(dec, gates) => {
+                    if inst.checkpoints.aligner.abort(id) {
+                        release_alignment(gates, &mut inst.checkpoints);
+                    }
+                    dec.chain().checkpoint_aborted(id)?;
+                }
+            },
         }
     }
     Ok(())
+}
+
+/// Unblocks every channel; the held remainders are processed next, before
+/// any newer buffer of their channels.
+fn release_alignment(gates: &mut [GateState], ck: &mut Checkpoints) {
+    for g in gates.iter_mut() {
+        g.gate.unblock_all();
+    }
+    ck.ready.extend(ck.held.drain(..));
+}
+
+/// All barriers of a checkpoint arrived: snapshot the chain, forward the
+/// barrier, hand the snapshot to the uploader, unblock.
+fn complete_alignment(
+    decoder: &mut dyn InputDecoder,
+    gates: &mut [GateState],
+    ck: &mut Checkpoints,
+    barrier: CheckpointBarrier,
+) -> OpResult {
+    let mut collector = SnapshotCollector::default();
+    decoder.chain().checkpoint(&barrier, &mut collector)?;
+    ck.uploader.submit(barrier.id, collector.operators);
+    release_alignment(gates, ck);
+    Ok(())
+}
+
+/// Processes (the rest of) a buffer of `gate`/`channel` from `pos`,
+/// reacting to barriers in it.
+fn process_buffer(
+    decoder: &mut dyn InputDecoder,
+    gates: &mut [GateState],
+    valve: &mut WatermarkValve,
+    ck: &mut Checkpoints,
+    held: Held,
+) -> OpResult {
+    let Held {
+        gate,
+        channel,
+        data,
+        mut pos,
+    } = held;
+    let (input, ch) = match gates.get(gate) {
+        Some(g) => (g.target_input, g.channel_offset + channel),
+        None => return Ok(()),
+    };
+    loop {
+        match decoder.process(input, ch, &data, pos, valve)? {
+            Decoded::Done => return Ok(()),
+            Decoded::Barrier { barrier, next_pos } => {
+                pos = next_pos;
+                let (outcome, aborted) = ck.aligner.on_barrier(ch, barrier);
+                if let Some(old) = aborted {
+                    ck.events.checkpoint_declined(
+                        ck.attempt,
+                        old,
+                        format!(
+                            "barrier alignment of checkpoint {old} aborted by barrier {} of a \
+                             newer checkpoint",
+                            barrier.id
+                        ),
+                    );
+                    release_alignment(gates, ck);
+                }
+                match outcome {
+                    BarrierOutcome::Stale => {}
+                    BarrierOutcome::Aligned(b) => complete_alignment(decoder, gates, ck, b)?,
+                    BarrierOutcome::Block => {
+                        gates[gate].gate.block_channel(channel);
+                        if pos < data.len() {
+                            ck.held.push(Held {
+                                gate,
+                                channel,
+                                data,
+                                pos,
+                            });
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn drive(
@@ -444,12 +646,12 @@ fn drive(
         if now >= next_tick {
             next_tick = now + TICK;
             match &mut inst.head {
-                Head::Source(d) => d.chain().processing_time(now_ms())?,
+                Head::Source(d, _) => d.chain().processing_time(now_ms())?,
                 Head::Input(dec, _) => dec.chain().processing_time(now_ms())?,
             }
         }
         match &mut inst.head {
-            Head::Source(driver) => match driver.poll()? {
+            Head::Source(driver, _) => match driver.poll()? {
                 SourceStatus::MoreAvailable => {}
                 SourceStatus::NothingAvailable => std::thread::sleep(Duration::from_millis(1)),
                 SourceStatus::Finished => {
@@ -461,15 +663,21 @@ fn drive(
                 }
             },
             Head::Input(decoder, gates) => {
+                let ck = &mut inst.checkpoints;
+                // Data held back during an alignment goes first.
+                while let Some(h) = ck.ready.pop_front() {
+                    process_buffer(&mut **decoder, gates, &mut inst.valve, ck, h)?;
+                }
                 let single = gates.len() == 1;
                 let mut all_finished = true;
                 let mut progressed = false;
-                for g in gates.iter_mut() {
-                    if g.finished {
+                for gi in 0..gates.len() {
+                    if gates[gi].finished {
                         continue;
                     }
                     all_finished = false;
                     let wait = next_tick.saturating_duration_since(Instant::now());
+                    let g = &mut gates[gi];
                     let ev = if single {
                         g.gate.next_timeout(Some(wait))?
                     } else {
@@ -478,27 +686,27 @@ fn drive(
                     match ev {
                         GateEvent::Buffer { channel, data } => {
                             progressed = true;
-                            let ch = g.channel_offset + channel;
-                            let mut pos = 0;
-                            loop {
-                                match decoder.process(
-                                    g.target_input,
-                                    ch,
-                                    &data,
-                                    pos,
-                                    &mut inst.valve,
-                                )? {
-                                    Decoded::Done => break,
-                                    Decoded::Barrier { next_pos, .. } => pos = next_pos,
-                                }
+                            let held = Held {
+                                gate: gi,
+                                channel,
+                                data,
+                                pos: 0,
+                            };
+                            process_buffer(&mut **decoder, gates, &mut inst.valve, ck, held)?;
+                            if !ck.ready.is_empty() {
+                                // An alignment ended: its held data first.
+                                break;
                             }
                         }
                         GateEvent::ChannelFinished { channel } => {
                             progressed = true;
-                            if let Some(wm) =
-                                inst.valve.channel_finished(g.channel_offset + channel)
-                            {
+                            let ch = g.channel_offset + channel;
+                            if let Some(wm) = inst.valve.channel_finished(ch) {
                                 decoder.chain().watermark(wm)?;
+                            }
+                            if let Some(b) = ck.aligner.on_channel_finished(ch) {
+                                complete_alignment(&mut **decoder, gates, ck, b)?;
+                                break;
                             }
                         }
                         GateEvent::AllFinished => {
