@@ -1,0 +1,139 @@
+//! [`NexmarkSource`]: the generator as a flink-rs source.
+//!
+//! Subtask `i` of `p` generates event numbers `i, i + p, i + 2p, ...` below
+//! the event count, so subtasks never overlap and all walk the same
+//! event-time line together (watermarks of parallel subtasks stay close).
+//! Records carry their event time as timestamp. The checkpointed state is
+//! the next event number, so a restored source continues exactly where the
+//! checkpoint was taken.
+
+use crate::generator::Generator;
+use crate::model::Event;
+use crate::probe::Probe;
+use flink_streaming::{
+    OpResult, OperatorError, RuntimeContext, Source, SourceOutput, SourceStatus,
+};
+use std::sync::Arc;
+use std::time::Instant;
+
+const BATCH: u64 = 1024;
+
+/// Generates Nexmark events (see the module docs).
+pub struct NexmarkSource {
+    generator: Arc<Generator>,
+    count: Option<u64>,
+    rate: Option<f64>,
+    next: u64,
+    stride: u64,
+    subtask: u32,
+    emitted: u64,
+    started: Option<Instant>,
+    restored: bool,
+    probe: Option<Arc<Probe>>,
+}
+
+impl NexmarkSource {
+    /// A source of `count` events (`None`: unbounded) at up to `rate`
+    /// events/s over all subtasks (`None`: as fast as possible).
+    pub fn new(generator: Arc<Generator>, count: Option<u64>, rate: Option<f64>) -> Self {
+        Self {
+            generator,
+            count,
+            rate,
+            next: 0,
+            stride: 1,
+            subtask: 0,
+            emitted: 0,
+            started: None,
+            restored: false,
+            probe: None,
+        }
+    }
+
+    /// Logs generation progress into `probe` (benchmark latency).
+    pub fn with_probe(mut self, probe: Option<Arc<Probe>>) -> Self {
+        self.probe = probe;
+        self
+    }
+
+    /// The next event number this subtask generates.
+    pub fn next_event_number(&self) -> u64 {
+        self.next
+    }
+
+    fn finished(&self) -> bool {
+        self.count.is_some_and(|c| self.next >= c)
+    }
+}
+
+impl Source<Event> for NexmarkSource {
+    fn open(&mut self, ctx: &RuntimeContext) -> OpResult {
+        self.stride = ctx.parallelism.max(1) as u64;
+        self.subtask = ctx.subtask;
+        if !self.restored {
+            self.next = ctx.subtask as u64;
+        }
+        if let Some(r) = self.rate {
+            self.rate = Some(r / self.stride as f64);
+        }
+        if let Some(p) = &self.probe {
+            p.source_started(ctx.parallelism.max(1));
+        }
+        Ok(())
+    }
+
+    fn poll_next(
+        &mut self,
+        out: &mut SourceOutput<'_, Event>,
+    ) -> Result<SourceStatus, Box<OperatorError>> {
+        let mut budget = BATCH;
+        if let Some(rate) = self.rate {
+            let started = *self.started.get_or_insert_with(Instant::now);
+            let allowed = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
+            budget = budget.min(allowed.saturating_sub(self.emitted));
+            if budget == 0 {
+                return Ok(SourceStatus::NothingAvailable);
+            }
+        }
+        for _ in 0..budget {
+            if self.finished() {
+                break;
+            }
+            let event = self.generator.event(self.next);
+            let ts = event.date_time();
+            self.next += self.stride;
+            self.emitted += 1;
+            out.collect_with_timestamp(event, ts)?;
+        }
+        let done = self.finished();
+        if let Some(p) = &self.probe {
+            let reached = if done {
+                i64::MAX
+            } else {
+                self.generator.event_timestamp(self.next)
+            };
+            p.generated(self.subtask, reached);
+        }
+        Ok(if done {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::MoreAvailable
+        })
+    }
+
+    fn snapshot_state(&mut self) -> Option<Vec<u8>> {
+        Some(self.next.to_le_bytes().to_vec())
+    }
+
+    fn restore_state(&mut self, state: &[u8]) -> OpResult {
+        let bytes: [u8; 8] = state.try_into().map_err(|_| {
+            Box::new(OperatorError::Other(format!(
+                "corrupt Nexmark source state in checkpoint: expected 8 bytes (next event number), got {}",
+                state.len()
+            )))
+        })?;
+        self.next = u64::from_le_bytes(bytes);
+        self.restored = true;
+        Ok(())
+    }
+}
