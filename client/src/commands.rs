@@ -251,7 +251,14 @@ async fn run_application(
         return Ok(());
     }
     let client = client_for(&app.rest_url, config)?;
-    follow_application_job(&client, &app.id, out, poll_interval).await;
+    // The JobManager ends with the application: poll faster to see the end.
+    follow_application_job(
+        &client,
+        &app.id,
+        out,
+        poll_interval.min(Duration::from_millis(100)),
+    )
+    .await;
     let end = yarn.wait_for_end(&app.id, Duration::from_secs(180)).await?;
     writeln!(
         out,

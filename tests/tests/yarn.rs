@@ -385,8 +385,8 @@ fn a_killed_task_manager_container_is_replaced_and_the_job_finishes() {
     let lines = input.lines().count() as u64;
     hdfs_put(&format!("{dir}/in.txt"), input.clone().into_bytes());
     let output = format!("{dir}/out");
-    // About 8 s of input per attempt: ~lines/2 lines per subtask, 20 ms per 100 lines.
-    let every = 100.max(lines / 800);
+    // About 8 s of input per attempt: a 20 ms pause every lines/400 lines.
+    let every = 1.max(lines / 400);
     let mut child = cli(&bundle_bin())
         .args([
             "run-application",

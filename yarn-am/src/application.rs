@@ -31,6 +31,9 @@ use crate::resource_driver::{AmRegistration, YarnDriverSettings, YarnResourceDri
 pub type JobBuilder =
     Box<dyn Fn(&Configuration, &ApplicationProgram) -> Result<JobGraph, String> + Send + Sync>;
 
+/// How long the REST endpoint stays up after the job ended.
+pub const FINAL_STATE_GRACE: Duration = Duration::from_millis(600);
+
 /// How the application ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationOutcome {
@@ -212,6 +215,9 @@ pub async fn run_application_master(build_job: JobBuilder) -> Result<Application
 
     let outcome = run_program(&jm, &driver, &config, &program, &build_job).await;
     tracing::info!(status = outcome.status.as_str(), diagnostics = %outcome.diagnostics, "application finished");
+    // Attached clients poll the job over REST: let them see its final state
+    // before the JobManager goes away with the application.
+    tokio::time::sleep(FINAL_STATE_GRACE).await;
     driver.set_progress(1.0);
     if let Err(e) = jm
         .shutdown_cluster(outcome.status, Some(outcome.diagnostics.clone()))
