@@ -523,3 +523,25 @@ fn missing_hadoop_configuration_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(all.contains("HADOOP_CONF_DIR"), "{all}");
 }
+
+#[test]
+fn a_rejected_application_is_cleaned_up_and_explained() {
+    let before = staged_apps();
+    let out = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["run-application", "-Dyarn.application.queue=no-such-queue"])
+            .args(SMALL)
+            .arg(format!("-Dyarn.provided.lib.dirs={}", provided_bundle_dir()))
+            .arg("example:wordcount"),
+        Duration::from_secs(120),
+    );
+    let all = text(&out);
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("Warning: the queue 'no-such-queue'"), "{all}");
+    assert!(all.contains("no-such-queue") && all.contains("Error:"), "{all}");
+    assert!(
+        all.contains("killing it and removing its staging files"),
+        "{all}"
+    );
+    assert_eq!(staged_apps(), before, "staging dir left behind");
+}
