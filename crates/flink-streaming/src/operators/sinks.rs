@@ -224,29 +224,37 @@ impl TextFileSink {
                 self.next_part = self.next_part.max(st.next_part);
             }
         }
-        // In-progress files of ours that no checkpoint knows: their records
-        // will be replayed.
+        // In-progress files that no checkpoint knows: ours from the part
+        // counter on, and (subtask 0 does this) those of former subtasks that
+        // no longer exist after a parallelism change. Their records are replayed.
         let (fs, dir) = self.fs()?;
-        let prefix = format!(".part-{}-", self.subtask);
         let entries = match block_on(fs.list_status(dir)) {
             Ok(e) => e,
             Err(e) if e.is_not_found() => Vec::new(),
             Err(e) => return Err(fs_err(format!("cannot list '{}'", self.uri), e)),
         };
         for e in entries {
-            let name = e.path.name();
-            if let Some(n) = name
-                .strip_prefix(&prefix)
-                .and_then(|r| r.strip_suffix(".inprogress"))
-                .and_then(|n| n.parse::<u64>().ok())
-                && n >= self.next_part
-            {
+            let Some((subtask, part)) = parse_in_progress(e.path.name()) else {
+                continue;
+            };
+            let stale = (subtask == self.subtask && part >= self.next_part)
+                || (self.subtask == 0 && subtask >= ctx.parallelism);
+            if stale {
                 block_on(fs.delete(&e.path, false))
                     .map_err(|err| fs_err(format!("cannot delete stale '{}'", e.path), err))?;
             }
         }
         Ok(())
     }
+}
+
+/// `(subtask, part)` of an in-progress file name.
+fn parse_in_progress(name: &str) -> Option<(u32, u64)> {
+    let (subtask, part) = name
+        .strip_prefix(".part-")?
+        .strip_suffix(".inprogress")?
+        .split_once('-')?;
+    Some((subtask.parse().ok()?, part.parse().ok()?))
 }
 
 impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
@@ -384,4 +392,139 @@ pub fn take_collected<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<T>, serde_json::Error> {
     let values = collected().lock().remove(name).unwrap_or_default();
     values.into_iter().map(serde_json::from_value).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::output::VecOutput;
+    use flink_types::{StateHandle, StateLocation, TaskRestore};
+
+    fn barrier(id: u64) -> CheckpointBarrier {
+        CheckpointBarrier {
+            id,
+            timestamp: 0,
+            is_savepoint: false,
+        }
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<(String, String)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn ctx_with(restore: Option<Vec<Vec<u8>>>) -> RuntimeContext {
+        let mut ctx = RuntimeContext::standalone("Text File Sink");
+        ctx.restore = restore.map(|states| {
+            std::sync::Arc::new(TaskRestore {
+                checkpoint_id: 0,
+                operator_state: [(
+                    ctx.operator_uid.clone(),
+                    states
+                        .into_iter()
+                        .map(|b| StateHandle {
+                            size: b.len() as u64,
+                            location: StateLocation::Inline(b),
+                            key_group_offsets: vec![],
+                        })
+                        .collect(),
+                )]
+                .into(),
+            })
+        });
+        ctx
+    }
+
+    #[test]
+    fn two_phase_commit_on_checkpoints_and_restore() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().display().to_string();
+        let mut out = VecOutput::<()>::default();
+        let ctx = ctx_with(None);
+        let mut sink = TextFileSink::new(&uri, &ctx);
+        StreamOperator::<u32, ()>::open(&mut sink, &ctx).unwrap();
+        sink.process(1u32, None, &mut out).unwrap();
+        sink.process(2u32, None, &mut out).unwrap();
+        let s1 = StreamOperator::<u32, ()>::snapshot(&mut sink, &barrier(1))
+            .unwrap()
+            .unwrap();
+        sink.process(3u32, None, &mut out).unwrap();
+        let s2 = StreamOperator::<u32, ()>::snapshot(&mut sink, &barrier(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s2.uid, ctx.operator_uid);
+        let (st1, _): (TextFileSinkState, usize) = bincode::serde::decode_from_slice(
+            s1.operator_state.as_deref().unwrap(),
+            crate::element::codec(),
+        )
+        .unwrap();
+        assert_eq!(
+            st1.pending,
+            vec![PendingFile {
+                checkpoint: 1,
+                subtask: 0,
+                part: 0
+            }]
+        );
+        assert_eq!(st1.next_part, 1);
+        // nothing committed before a checkpoint completes
+        assert_eq!(
+            files(dir.path()),
+            vec![
+                (".part-0-0.inprogress".into(), "1\n2\n".into()),
+                (".part-0-1.inprogress".into(), "3\n".into())
+            ]
+        );
+        StreamOperator::<u32, ()>::checkpoint_complete(&mut sink, 1).unwrap();
+        StreamOperator::<u32, ()>::checkpoint_complete(&mut sink, 1).unwrap();
+        sink.process(4u32, None, &mut out).unwrap();
+        assert_eq!(
+            files(dir.path()),
+            vec![
+                (".part-0-1.inprogress".into(), "3\n".into()),
+                (".part-0-2.inprogress".into(), String::new()),
+                ("part-0-0".into(), "1\n2\n".into()),
+            ]
+        );
+        drop(sink); // the task dies: record 4 was after checkpoint 2
+
+        // Restore from checkpoint 2 (twice: a restore may repeat).
+        let mut restored = None;
+        for _ in 0..2 {
+            let ctx = ctx_with(Some(vec![s2.operator_state.clone().unwrap()]));
+            let mut sink = TextFileSink::new(&uri, &ctx);
+            StreamOperator::<u32, ()>::open(&mut sink, &ctx).unwrap();
+            assert_eq!(
+                files(dir.path()),
+                vec![
+                    ("part-0-0".into(), "1\n2\n".into()),
+                    ("part-0-1".into(), "3\n".into()),
+                ],
+                "pending file of checkpoint 2 committed, stale in-progress file deleted"
+            );
+            restored = Some(sink);
+        }
+        // The replayed record 4 goes to a new part; the end of input commits it.
+        let mut sink = restored.unwrap();
+        sink.process(4u32, None, &mut out).unwrap();
+        StreamOperator::<u32, ()>::end_input(&mut sink, &mut out).unwrap();
+        assert_eq!(
+            files(dir.path()),
+            vec![
+                ("part-0-0".into(), "1\n2\n".into()),
+                ("part-0-1".into(), "3\n".into()),
+                ("part-0-2".into(), "4\n".into()),
+            ]
+        );
+    }
 }

@@ -1,5 +1,8 @@
 //! Runs a program's job graph directly on stream tasks in this process
 //! (one NetworkEnvironment, no JobManager), to test the data plane alone.
+#![allow(dead_code)]
+
+pub mod checkpoints;
 
 use flink_network::{NetworkConfig, NetworkEnvironment};
 use flink_streaming::ProgramRegistry;
@@ -34,7 +37,6 @@ fn tdds(g: &JobGraph, location: &TaskManagerLocation) -> Vec<TaskDeploymentDescr
 }
 
 /// Runs `program` with `args` and `parallelism`; returns the job graph or the first task failure.
-#[allow(dead_code)]
 pub fn run(
     registry: ProgramRegistry,
     program: &str,

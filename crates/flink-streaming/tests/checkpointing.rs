@@ -1,0 +1,366 @@
+//! Checkpoints on the stream-task runtime (no JobManager: tests/common plays
+//! the coordinator): barrier alignment over two inputs with skewed
+//! channels, failure and restore with exactly-once file output, and
+//! rescaling keyed state and sources across restores.
+
+mod common;
+
+use common::checkpoints::{CompletedCheckpoint, Harness};
+use flink_streaming::operators::sources::GeneratorState;
+use flink_streaming::runtime::chain::SourceStateEnvelope;
+use flink_streaming::runtime::snapshot::OperatorSnapshot;
+use flink_streaming::*;
+use flink_types::StateLocation;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn inline(loc: &StateLocation) -> &[u8] {
+    match loc {
+        StateLocation::Inline(b) => b,
+        StateLocation::File(f) => panic!("no checkpoint storage configured, got file {f}"),
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> T {
+    bincode::serde::decode_from_slice(b, flink_streaming::element::codec())
+        .unwrap()
+        .0
+}
+
+// ---------------------------------------------------------------- alignment
+
+const NA: u64 = 30_000;
+const NB: u64 = 3_000;
+
+/// Counts the records of each (input, source subtask); its operator state is
+/// that table (JSON).
+struct SideCounter {
+    uid: String,
+    counts: BTreeMap<(u8, u64), u64>,
+}
+
+impl StreamOperator<Either<u64, u64>, u64> for SideCounter {
+    fn process(
+        &mut self,
+        v: Either<u64, u64>,
+        _ts: Option<i64>,
+        out: &mut dyn Output<u64>,
+    ) -> OpResult {
+        let key = match v {
+            Either::Left(i) => (0, i % 2),
+            Either::Right(i) => (1, i % 3),
+        };
+        *self.counts.entry(key).or_insert(0) += 1;
+        out.record(key.1, None)
+    }
+    fn snapshot(
+        &mut self,
+        _b: &flink_streaming::element::CheckpointBarrier,
+    ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>> {
+        let table: Vec<((u8, u64), u64)> = self.counts.clone().into_iter().collect();
+        Ok(Some(OperatorSnapshot {
+            uid: self.uid.clone(),
+            key_groups: vec![],
+            operator_state: Some(serde_json::to_vec(&table).unwrap()),
+        }))
+    }
+}
+
+/// Two sources at different rates and parallelisms (2 and 3) feed a
+/// two-input operator at parallelism 2 over rebalancing edges: every
+/// subtask reads two gates with 2 and 3 channels whose barriers arrive at
+/// different times.
+fn two_inputs(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+    let a = env
+        .from_generator(Some(NA), Some(15_000.0), |i| i)
+        .uid("src-a")
+        .set_parallelism(2)
+        .rebalance();
+    let b = env
+        .from_generator(Some(NB), Some(1_500.0), |i| i)
+        .uid("src-b")
+        .set_parallelism(3)
+        .rebalance();
+    a.connect_with(&b, "Side Counter", |ctx: &RuntimeContext| SideCounter {
+        uid: ctx.operator_uid.clone(),
+        counts: BTreeMap::new(),
+    })
+    .uid("counter")
+    .set_parallelism(2)
+    .discard();
+    Ok(())
+}
+
+/// Records each source subtask emitted before its barrier, from its snapshot.
+fn emitted_before_barrier(c: &CompletedCheckpoint, uid: &str) -> BTreeMap<u64, u64> {
+    let mut m = BTreeMap::new();
+    for (_, h) in c.handles_of(uid) {
+        let env: SourceStateEnvelope = decode(inline(&h.location));
+        let st: GeneratorState = decode(&env.state);
+        for s in st.splits {
+            m.insert(s.id as u64, (s.next - s.id as u64) / s.stride);
+        }
+    }
+    m
+}
+
+#[test]
+fn aligned_snapshots_hold_exactly_the_records_before_the_barrier() {
+    let mut reg = ProgramRegistry::new();
+    reg.register("two-inputs", "two inputs", two_inputs);
+    let h = Harness::new(reg);
+    let mut job = h.start("two-inputs", &[], 2, 0, None);
+    let mut next_id = 1;
+    let completed = job.checkpoints_until(&mut next_id, Duration::from_millis(40), 12);
+    assert!(
+        completed.len() >= 5,
+        "only {} checkpoints completed (declined: {:?})",
+        completed.len(),
+        job.declined
+    );
+    let mut partial = 0;
+    for c in &completed {
+        let a = emitted_before_barrier(c, "src-a");
+        let b = emitted_before_barrier(c, "src-b");
+        assert_eq!(a.len(), 2, "checkpoint {}: {a:?}", c.id);
+        assert_eq!(b.len(), 3, "checkpoint {}: {b:?}", c.id);
+        let mut counted: BTreeMap<(u8, u64), u64> = BTreeMap::new();
+        let handles = c.handles_of("counter");
+        assert_eq!(handles.len(), 2, "one state per counter subtask");
+        for (_, h) in handles {
+            let table: Vec<((u8, u64), u64)> = serde_json::from_slice(inline(&h.location)).unwrap();
+            for (k, n) in table {
+                *counted.entry(k).or_insert(0) += n;
+            }
+        }
+        for (j, n) in &a {
+            assert_eq!(
+                counted.get(&(0, *j)).copied().unwrap_or(0),
+                *n,
+                "checkpoint {}: input 1, source subtask {j}",
+                c.id
+            );
+            if *n > 0 && *n < NA / 2 {
+                partial += 1;
+            }
+        }
+        for (j, n) in &b {
+            assert_eq!(
+                counted.get(&(1, *j)).copied().unwrap_or(0),
+                *n,
+                "checkpoint {}: input 2, source subtask {j}",
+                c.id
+            );
+        }
+    }
+    assert!(partial > 0, "no checkpoint was taken mid-stream");
+    job.wait_finished();
+}
+
+// ------------------------------------------------- exactly once, rescaling
+
+/// `--n` numbers from a generator at `--rate` records/s, keyed by `i % 8`,
+/// rolling sum per key, written as `key,sum` lines to `--out` (exactly
+/// once). The source runs at `--src-p`, the rest at the default parallelism.
+/// Each key's numbers come from one generator split (stride 1, 2 or 4
+/// divides 8), in order, so the output lines are the same in every run.
+fn keyed_sum(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+    let n: u64 = env.arg("n").unwrap_or_default().parse()?;
+    let rate: f64 = env.arg("rate").unwrap_or_default().parse()?;
+    let src_p: u32 = env.arg("src-p").unwrap_or_default().parse()?;
+    let out = env.arg("out").unwrap_or_default();
+    env.from_generator(Some(n), Some(rate), |i| (i % 8, i))
+        .uid("gen")
+        .set_parallelism(src_p)
+        .key_by(|t: &(u64, u64)| t.0)
+        .reduce(|a: (u64, u64), b: (u64, u64)| (a.0, a.1 + b.1))
+        .uid("sum")
+        .map(|(k, s): (u64, u64)| format!("{k},{s}"))
+        .write_as_text(&out)
+        .uid("sink");
+    Ok(())
+}
+
+fn expected_lines(n: u64) -> Vec<String> {
+    let mut sums = [0u64; 8];
+    let mut lines: Vec<String> = (0..n)
+        .map(|i| {
+            let k = (i % 8) as usize;
+            sums[k] += i;
+            format!("{k},{}", sums[k])
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Committed lines under `dir`; fails on leftover in-progress files.
+fn committed_lines(dir: &std::path::Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with("part-"), "left over: {name}");
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        lines.extend(text.lines().map(str::to_string));
+    }
+    lines.sort();
+    lines
+}
+
+fn keyed_sum_harness() -> Harness {
+    let mut reg = ProgramRegistry::new();
+    reg.register("keyed-sum", "keyed rolling sum", keyed_sum);
+    Harness::new(reg)
+}
+
+#[test]
+fn failure_and_restore_give_exactly_the_failure_free_output() {
+    const N: u64 = 40_000;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().display().to_string();
+    let args = [
+        "--n", "40000", "--rate", "20000", "--src-p", "2", "--out", &dir,
+    ];
+    let h = keyed_sum_harness();
+    let mut next_id = 1;
+
+    // Run 1: three checkpoints, then a fourth that completes but whose
+    // notification never arrives (the job dies first).
+    let mut job = h.start("keyed-sum", &args, 2, 0, None);
+    let done = job.checkpoints_until(&mut next_id, Duration::from_millis(50), 3);
+    assert_eq!(done.len(), 3, "declined: {:?}", job.declined);
+    let mut last = None;
+    while last.is_none() {
+        job.pump(Duration::from_millis(50));
+        last = job.checkpoint(next_id, Duration::from_secs(10), false);
+        next_id += 1;
+    }
+    job.pump(Duration::from_millis(100));
+    job.kill();
+    let last = last.unwrap();
+
+    // Run 2: restored from the un-notified checkpoint; dies after three more.
+    let mut job = h.start("keyed-sum", &args, 2, 1, Some(&last));
+    let done = job.checkpoints_until(&mut next_id, Duration::from_millis(50), 3);
+    assert_eq!(done.len(), 3, "declined: {:?}", job.declined);
+    job.pump(Duration::from_millis(120));
+    job.kill();
+    let last = done.last().unwrap().clone();
+
+    // Run 3: to the end.
+    let mut job = h.start("keyed-sum", &args, 2, 2, Some(&last));
+    let _ = job.checkpoints_until(&mut next_id, Duration::from_millis(50), 2);
+    job.wait_finished();
+
+    let got = committed_lines(out.path());
+    let want = expected_lines(N);
+    assert_eq!(got.len(), want.len(), "lost or duplicated records");
+    assert!(got == want, "output differs from the failure-free run");
+}
+
+#[test]
+fn keyed_state_and_sources_rescale_across_restores() {
+    const N: u64 = 48_000;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().display().to_string();
+    let h = keyed_sum_harness();
+    let mut next_id = 1;
+    // (source parallelism, keyed parallelism) per run: keyed state 2 -> 4 -> 1,
+    // source splits 4 -> 2 -> 1.
+    let runs = [(4u32, 2u32), (2, 4), (1, 1)];
+    let mut restore: Option<CompletedCheckpoint> = None;
+    for (attempt, (src_p, p)) in runs.into_iter().enumerate() {
+        let src_p = src_p.to_string();
+        let args = [
+            "--n", "48000", "--rate", "16000", "--src-p", &src_p, "--out", &dir,
+        ];
+        let mut job = h.start("keyed-sum", &args, p, attempt as u32, restore.as_ref());
+        if attempt + 1 == runs.len() {
+            job.wait_finished();
+            break;
+        }
+        let done = job.checkpoints_until(&mut next_id, Duration::from_millis(50), 4);
+        assert_eq!(done.len(), 4, "run {attempt}: declined {:?}", job.declined);
+        let last = done.last().unwrap().clone();
+        // the keyed state really is split by key group over the subtasks
+        let keyed = last.handles_of("sum");
+        assert!(
+            keyed.iter().all(|(_, h)| !h.key_group_offsets.is_empty()),
+            "{keyed:?}"
+        );
+        assert_eq!(
+            keyed
+                .iter()
+                .map(|(s, _)| *s)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            p as usize
+        );
+        job.pump(Duration::from_millis(100));
+        job.kill();
+        restore = Some(last);
+    }
+    let got = committed_lines(out.path());
+    let want = expected_lines(N);
+    assert_eq!(got.len(), want.len(), "lost or duplicated records");
+    assert!(got == want, "output differs from the failure-free run");
+}
+
+#[test]
+fn a_source_that_cannot_rescale_says_so() {
+    fn collection(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+        // A socket-less, non-rescalable source: the test's own.
+        env.add_source("Fixed", |_| Fixed { n: 0 })
+            .uid("fixed")
+            .discard();
+        Ok(())
+    }
+    struct Fixed {
+        n: u64,
+    }
+    impl Source<u64> for Fixed {
+        fn poll_next(
+            &mut self,
+            out: &mut SourceOutput<'_, u64>,
+        ) -> Result<SourceStatus, Box<OperatorError>> {
+            self.n += 1;
+            out.collect(self.n)?;
+            std::thread::sleep(Duration::from_millis(1));
+            Ok(if self.n > 5_000 {
+                SourceStatus::Finished
+            } else {
+                SourceStatus::MoreAvailable
+            })
+        }
+        fn snapshot_state(&mut self) -> Option<Vec<u8>> {
+            Some(self.n.to_le_bytes().to_vec())
+        }
+        fn restore_state(&mut self, s: &[u8]) -> OpResult {
+            self.n = u64::from_le_bytes(s.try_into().unwrap());
+            Ok(())
+        }
+    }
+    let mut reg = ProgramRegistry::new();
+    reg.register("fixed", "fixed", collection);
+    let h = Harness::new(reg);
+    let mut next_id = 1;
+    let mut job = h.start("fixed", &[], 2, 0, None);
+    let done = job.checkpoints_until(&mut next_id, Duration::from_millis(30), 1);
+    job.kill();
+    let mut job = h.start("fixed", &[], 3, 1, Some(&done[0]));
+    let err = loop {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.pump(Duration::from_millis(50))
+        })) {
+            Ok(()) => assert!(!job.all_terminal(), "restore did not fail"),
+            Err(_) => break job.failure.clone().unwrap(),
+        }
+    };
+    assert!(
+        err.message.contains("parallelism 3")
+            && err.message.contains("parallelism 2")
+            && err.message.contains("Fixed"),
+        "{err}"
+    );
+}
