@@ -214,6 +214,13 @@ fn keyed_sum_harness() -> Harness {
     Harness::new(reg)
 }
 
+/// The harness with every state blob in its own file below `dir`.
+fn keyed_sum_harness_with_storage(dir: &str) -> Harness {
+    keyed_sum_harness()
+        .with_config("execution.checkpointing.dir", dir)
+        .with_config("state.storage.fs.memory-threshold", "0")
+}
+
 #[test]
 fn failure_and_restore_give_exactly_the_failure_free_output() {
     const N: u64 = 40_000;
@@ -264,7 +271,8 @@ fn keyed_state_and_sources_rescale_across_restores() {
     const N: u64 = 48_000;
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().display().to_string();
-    let h = keyed_sum_harness();
+    let checkpoints = tempfile::tempdir().unwrap();
+    let h = keyed_sum_harness_with_storage(&format!("file://{}", checkpoints.path().display()));
     let mut next_id = 1;
     // (source parallelism, keyed parallelism) per run: keyed state 2 -> 4 -> 1,
     // source splits 4 -> 2 -> 1.
@@ -289,6 +297,18 @@ fn keyed_state_and_sources_rescale_across_restores() {
             keyed.iter().all(|(_, h)| !h.key_group_offsets.is_empty()),
             "{keyed:?}"
         );
+        // ... in files of checkpoint storage: <dir>/<jobId>/chk-<n>/<uid>-<subtask>-<attempt>-...
+        for (s, h) in &keyed {
+            let StateLocation::File(f) = &h.location else {
+                panic!("state not in a file: {h:?}");
+            };
+            assert!(
+                f.contains(&format!("/chk-{}/sum-{s}-{attempt}-keyed", last.id)),
+                "{f}"
+            );
+            let local = f.strip_prefix("file://").unwrap();
+            assert_eq!(std::fs::metadata(local).unwrap().len(), h.size);
+        }
         assert_eq!(
             keyed
                 .iter()
@@ -363,4 +383,74 @@ fn a_source_that_cannot_rescale_says_so() {
             && err.message.contains("Fixed"),
         "{err}"
     );
+}
+
+/// Committed lines under an HDFS directory; fails on leftover in-progress files.
+fn committed_lines_on_hdfs(uri: &str) -> Vec<String> {
+    let cluster = hadoop_minicluster::shared().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = flink_fs::FsPath::parse(uri).unwrap();
+    let settings = flink_fs::HadoopSettings::from_conf_dir(cluster.conf_dir());
+    let fs = {
+        let _g = rt.enter();
+        flink_fs::get_file_system(&dir, &settings).unwrap()
+    };
+    let mut lines = Vec::new();
+    for e in rt.block_on(fs.list_status(&dir)).unwrap() {
+        let name = e.path.name().to_string();
+        assert!(name.starts_with("part-"), "left over: {name}");
+        let data = rt.block_on(fs.read(&e.path)).unwrap();
+        lines.extend(
+            std::str::from_utf8(&data)
+                .unwrap()
+                .lines()
+                .map(String::from),
+        );
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn exactly_once_with_checkpoints_and_output_on_hdfs() {
+    const N: u64 = 30_000;
+    let cluster = hadoop_minicluster::shared().unwrap();
+    let base = format!(
+        "{}{}",
+        cluster.default_fs(),
+        cluster.unique_hdfs_dir("exactly-once")
+    );
+    let out = format!("{base}/out");
+    let h = keyed_sum_harness_with_storage(&format!("{base}/checkpoints"));
+    let args = [
+        "--n", "30000", "--rate", "5000", "--src-p", "2", "--out", &out,
+    ];
+    let mut next_id = 1;
+    let mut job = h.start("keyed-sum", &args, 2, 0, None);
+    let done = job.checkpoints_until(&mut next_id, Duration::from_millis(100), 3);
+    assert_eq!(done.len(), 3, "declined: {:?}", job.declined);
+    job.pump(Duration::from_millis(150));
+    job.kill();
+    let last = done.last().unwrap().clone();
+    let files: Vec<_> = last
+        .handles_of("sum")
+        .into_iter()
+        .map(|(_, h)| h.location)
+        .collect();
+    assert!(
+        files
+            .iter()
+            .all(|l| matches!(l, StateLocation::File(f) if f.starts_with("hdfs://"))),
+        "{files:?}"
+    );
+    let mut job = h.start("keyed-sum", &args, 2, 1, Some(&last));
+    let _ = job.checkpoints_until(&mut next_id, Duration::from_millis(100), 2);
+    job.wait_finished();
+    let got = committed_lines_on_hdfs(&out);
+    let want = expected_lines(N);
+    assert_eq!(got.len(), want.len(), "lost or duplicated records");
+    assert!(got == want, "output differs from the failure-free run");
 }

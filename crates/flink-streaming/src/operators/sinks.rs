@@ -11,7 +11,7 @@ use crate::element::CheckpointBarrier;
 use crate::operators::files::{BlockingWriter, block_on, fs_err, resolve};
 use crate::runtime::operator::{RuntimeContext, StreamOperator};
 use crate::runtime::output::{OpResult, OperatorError, Output};
-use crate::runtime::snapshot::OperatorSnapshot;
+use crate::runtime::snapshot::{AsyncPart, Completion, OperatorSnapshot};
 use flink_fs::{FileSystem, FsPath};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -117,6 +117,10 @@ pub struct TextFileSink {
     next_part: u64,
     current: Option<(u64, std::io::BufWriter<BlockingWriter>)>,
     pending: Vec<PendingFile>,
+    /// Asynchronous closes of this run's pending files, by part.
+    closes: HashMap<u64, Completion>,
+    /// The close of the file rolled by the last snapshot, for the uploader.
+    async_part: Option<AsyncPart>,
 }
 
 impl TextFileSink {
@@ -131,6 +135,8 @@ impl TextFileSink {
             next_part: 0,
             current: None,
             pending: Vec::new(),
+            closes: HashMap::new(),
+            async_part: None,
         }
     }
 
@@ -151,7 +157,14 @@ impl TextFileSink {
     }
 
     /// Renames a pending file to its final name; fine if that already happened.
-    fn commit(&self, f: &PendingFile) -> OpResult {
+    fn commit(&mut self, f: &PendingFile) -> OpResult {
+        if f.subtask == self.subtask
+            && let Some(closing) = self.closes.remove(&f.part)
+        {
+            closing
+                .wait()
+                .map_err(|e| Box::new(OperatorError::Other(e)))?;
+        }
         let (fs, _) = self.fs()?;
         let from = self.path(&in_progress_name(f.subtask, f.part))?;
         let to = self.path(&committed_name(f.subtask, f.part))?;
@@ -291,7 +304,32 @@ impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
         &mut self,
         barrier: &CheckpointBarrier,
     ) -> Result<Option<OperatorSnapshot>, Box<OperatorError>> {
-        if let Some(part) = self.close_current()? {
+        // A file an earlier snapshot rolled did not close: its checkpoint was
+        // declined, and this one would hold it as pending too. Fail, so the
+        // job restarts from the last completed checkpoint.
+        for c in self.closes.values() {
+            if let Some(Err(e)) = c.get() {
+                return Err(Box::new(OperatorError::Other(e)));
+            }
+        }
+        if let Some((part, w)) = self.current.take() {
+            // Synchronous part: hand the buffered lines to the file system.
+            // Asynchronous part: close (make durable) the file.
+            let name = format!("{}/{}", self.uri, in_progress_name(self.subtask, part));
+            let w = w
+                .into_inner()
+                .map_err(|e| io_err(format!("cannot write to '{name}'"), e.into_error()))?;
+            let done = Completion::default();
+            let signal = done.clone();
+            self.async_part = Some(AsyncPart::new(move || {
+                let r = w
+                    .close()
+                    .map(|_| ())
+                    .map_err(|e| format!("file sink: cannot close '{name}': {e}"));
+                signal.set(r.clone());
+                r
+            }));
+            self.closes.insert(part, done);
             self.pending.push(PendingFile {
                 checkpoint: barrier.id,
                 subtask: self.subtask,
@@ -310,6 +348,10 @@ impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
             key_groups: Vec::new(),
             operator_state: Some(bytes),
         }))
+    }
+
+    fn snapshot_async_part(&mut self) -> Option<AsyncPart> {
+        self.async_part.take()
     }
 
     fn checkpoint_complete(&mut self, id: u64) -> OpResult {
@@ -458,10 +500,18 @@ mod tests {
         let s1 = StreamOperator::<u32, ()>::snapshot(&mut sink, &barrier(1))
             .unwrap()
             .unwrap();
+        let close1 = StreamOperator::<u32, ()>::snapshot_async_part(&mut sink).unwrap();
+        close1.run().unwrap();
         sink.process(3u32, None, &mut out).unwrap();
         let s2 = StreamOperator::<u32, ()>::snapshot(&mut sink, &barrier(2))
             .unwrap()
             .unwrap();
+        // the close runs off the task thread, here a little later
+        let close2 = StreamOperator::<u32, ()>::snapshot_async_part(&mut sink).unwrap();
+        let closing = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            close2.run().unwrap();
+        });
         assert_eq!(s2.uid, ctx.operator_uid);
         let (st1, _): (TextFileSinkState, usize) = bincode::serde::decode_from_slice(
             s1.operator_state.as_deref().unwrap(),
@@ -478,16 +528,14 @@ mod tests {
         );
         assert_eq!(st1.next_part, 1);
         // nothing committed before a checkpoint completes
-        assert_eq!(
-            files(dir.path()),
-            vec![
-                (".part-0-0.inprogress".into(), "1\n2\n".into()),
-                (".part-0-1.inprogress".into(), "3\n".into())
-            ]
-        );
+        let f = files(dir.path());
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0], (".part-0-0.inprogress".into(), "1\n2\n".into()));
+        assert_eq!(f[1].0, ".part-0-1.inprogress");
         StreamOperator::<u32, ()>::checkpoint_complete(&mut sink, 1).unwrap();
         StreamOperator::<u32, ()>::checkpoint_complete(&mut sink, 1).unwrap();
         sink.process(4u32, None, &mut out).unwrap();
+        closing.join().unwrap();
         assert_eq!(
             files(dir.path()),
             vec![
@@ -526,5 +574,28 @@ mod tests {
                 ("part-0-2".into(), "4\n".into()),
             ]
         );
+    }
+
+    #[test]
+    fn commit_waits_for_the_asynchronous_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().display().to_string();
+        let mut out = VecOutput::<()>::default();
+        let ctx = ctx_with(None);
+        let mut sink = TextFileSink::new(&uri, &ctx);
+        StreamOperator::<u32, ()>::open(&mut sink, &ctx).unwrap();
+        sink.process(7u32, None, &mut out).unwrap();
+        StreamOperator::<u32, ()>::snapshot(&mut sink, &barrier(1)).unwrap();
+        let close = StreamOperator::<u32, ()>::snapshot_async_part(&mut sink).unwrap();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            close.run().unwrap();
+        });
+        StreamOperator::<u32, ()>::checkpoint_complete(&mut sink, 1).unwrap();
+        assert_eq!(
+            files(dir.path()),
+            vec![("part-0-0".to_string(), "7\n".to_string())]
+        );
+        t.join().unwrap();
     }
 }

@@ -13,7 +13,9 @@
 //! stale and ignored.
 
 use crate::element::CheckpointBarrier;
-use crate::runtime::snapshot::{OperatorSnapshot, StateWriter, persist};
+use crate::runtime::snapshot::{
+    AsyncPart, OperatorSnapshot, SnapshotCollector, StateWriter, persist,
+};
 use flink_types::{ExecutionAttemptId, TaskEvents};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -133,7 +135,7 @@ impl BarrierAligner {
     }
 }
 
-type Job = (u64, Vec<OperatorSnapshot>);
+type Job = (u64, Vec<OperatorSnapshot>, Vec<AsyncPart>);
 
 /// Uploads the snapshots of one task off the task thread (one uploader
 /// thread per task, started on the first checkpoint, in checkpoint order),
@@ -165,9 +167,13 @@ impl SnapshotUploader {
         }
     }
 
-    /// Queues the synchronous snapshot of checkpoint `id` for upload and
-    /// acknowledgement.
-    pub fn submit(&mut self, id: u64, snapshots: Vec<OperatorSnapshot>) {
+    /// Queues the synchronous snapshot of checkpoint `id` for its
+    /// asynchronous parts, upload and acknowledgement.
+    pub fn submit(&mut self, id: u64, collector: SnapshotCollector) {
+        let SnapshotCollector {
+            operators: snapshots,
+            async_parts,
+        } = collector;
         if self.tx.is_none() {
             let (tx, rx) = crossbeam_channel::unbounded::<Job>();
             let (attempt, events, writer, name) = (
@@ -179,8 +185,46 @@ impl SnapshotUploader {
             let spawned = std::thread::Builder::new()
                 .name(format!("snapshot-upload-{}", attempt.subtask))
                 .spawn(move || {
-                    for (id, snapshots) in rx {
-                        upload(attempt, &*events, &writer, &name, id, snapshots);
+                    // After a failed asynchronous part (e.g. a file that did
+                    // not close), later checkpoints may hold state that depends
+                    // on it: decline them all.
+                    let mut failed: Option<String> = None;
+                    for (id, snapshots, parts) in rx {
+                        if failed.is_some() {
+                            for p in &parts {
+                                let _ = p.run();
+                            }
+                        } else {
+                            // Asynchronous parts and state upload run side by side;
+                            // both must be done before the acknowledgement.
+                            let (parts_result, persisted) = std::thread::scope(|scope| {
+                                let closing = (!parts.is_empty()).then(|| {
+                                    scope.spawn(|| {
+                                        parts.iter().map(|p| p.run()).find(|r| r.is_err())
+                                    })
+                                });
+                                let persisted = persist(snapshots, id, &name, &writer);
+                                let parts_result = match closing.map(|h| h.join()) {
+                                    Some(Ok(Some(Err(e)))) => Err(e),
+                                    Some(Err(_)) => Err("asynchronous part panicked".to_string()),
+                                    _ => Ok(()),
+                                };
+                                (parts_result, persisted)
+                            });
+                            if let Err(e) = parts_result {
+                                failed = Some(e);
+                            } else {
+                                acknowledge(attempt, &*events, id, persisted);
+                                continue;
+                            }
+                        }
+                        let e = failed.as_deref().unwrap_or_default();
+                        tracing::warn!(checkpoint = id, reason = %e, "checkpoint declined");
+                        events.checkpoint_declined(
+                            attempt,
+                            id,
+                            format!("asynchronous part of the snapshot failed: {e}"),
+                        );
                     }
                 });
             match spawned {
@@ -189,6 +233,9 @@ impl SnapshotUploader {
                     self.thread = Some(t);
                 }
                 Err(e) => {
+                    for p in &async_parts {
+                        let _ = p.run();
+                    }
                     self.events.checkpoint_declined(
                         self.attempt,
                         id,
@@ -199,8 +246,12 @@ impl SnapshotUploader {
             }
         }
         if let Some(tx) = &self.tx
-            && tx.send((id, snapshots)).is_err()
+            && let Err(crossbeam_channel::SendError((_, _, parts))) =
+                tx.send((id, snapshots, async_parts))
         {
+            for p in &parts {
+                let _ = p.run();
+            }
             self.events.checkpoint_declined(
                 self.attempt,
                 id,
@@ -224,22 +275,15 @@ impl Drop for SnapshotUploader {
     }
 }
 
-fn upload(
+fn acknowledge(
     attempt: ExecutionAttemptId,
     events: &dyn TaskEvents,
-    writer: &StateWriter,
-    name: &str,
     id: u64,
-    snapshots: Vec<OperatorSnapshot>,
+    persisted: Result<flink_types::TaskStateSnapshot, String>,
 ) {
-    let started = std::time::Instant::now();
-    match persist(snapshots, id, name, writer) {
+    match persisted {
         Ok(snapshot) => {
-            tracing::debug!(
-                checkpoint = id,
-                elapsed = ?started.elapsed(),
-                "snapshot uploaded"
-            );
+            tracing::debug!(checkpoint = id, "snapshot uploaded");
             events.checkpoint_acknowledged(attempt, id, snapshot);
         }
         Err(reason) => {

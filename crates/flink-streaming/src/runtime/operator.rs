@@ -5,7 +5,7 @@
 
 use crate::element::CheckpointBarrier;
 use crate::runtime::output::{OpResult, Output};
-use crate::runtime::snapshot::{OperatorSnapshot, SnapshotCollector};
+use crate::runtime::snapshot::{AsyncPart, OperatorSnapshot, SnapshotCollector};
 use flink_types::{KeyGroupRange, TaskRestore, key_group_range_for_operator};
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -105,6 +105,12 @@ pub trait StreamOperator<In, Out>: Send {
     ) -> Result<Option<OperatorSnapshot>, Box<crate::runtime::output::OperatorError>> {
         Ok(None)
     }
+    /// The asynchronous part of the snapshot just taken, if any: work done
+    /// off the task thread before the checkpoint is acknowledged (e.g.
+    /// closing a file). Called right after [`Self::snapshot`].
+    fn snapshot_async_part(&mut self) -> Option<AsyncPart> {
+        None
+    }
     /// A checkpoint completed.
     fn checkpoint_complete(&mut self, _id: u64) -> OpResult {
         Ok(())
@@ -163,6 +169,9 @@ where
         enter(self.index);
         if let Some(s) = self.op.snapshot(barrier)? {
             snapshot.add(s);
+        }
+        if let Some(p) = self.op.snapshot_async_part() {
+            snapshot.add_async_part(p);
         }
         self.out.checkpoint(barrier, snapshot)
     }

@@ -22,12 +22,90 @@ pub struct OperatorSnapshot {
 pub struct SnapshotCollector {
     /// Snapshots in chain order.
     pub operators: Vec<OperatorSnapshot>,
+    /// Work to finish off the task thread before the acknowledgement.
+    pub async_parts: Vec<AsyncPart>,
 }
 
 impl SnapshotCollector {
     /// Adds an operator's snapshot.
     pub fn add(&mut self, snapshot: OperatorSnapshot) {
         self.operators.push(snapshot);
+    }
+    /// Adds work that must finish before the checkpoint is acknowledged.
+    pub fn add_async_part(&mut self, part: AsyncPart) {
+        self.async_parts.push(part);
+    }
+}
+
+type CompletionCell = (
+    parking_lot::Mutex<Option<Result<(), String>>>,
+    parking_lot::Condvar,
+);
+
+/// One blob to write: operator uid, file name, bytes, key-group offsets.
+type Blob = (String, String, Vec<u8>, Vec<(u32, u64)>);
+
+type AsyncWork = Box<dyn FnOnce() -> Result<(), String> + Send>;
+
+/// The asynchronous part of an operator's snapshot (Flink's async snapshot
+/// phase): work that must be done before the checkpoint is acknowledged but
+/// need not block the task, e.g. closing (making durable) a file. The
+/// uploader runs it before writing the state; an error declines the
+/// checkpoint.
+#[derive(Clone)]
+pub struct AsyncPart {
+    work: Arc<parking_lot::Mutex<Option<AsyncWork>>>,
+}
+
+impl AsyncPart {
+    /// Wraps `work`.
+    pub fn new(work: impl FnOnce() -> Result<(), String> + Send + 'static) -> Self {
+        Self {
+            work: Arc::new(parking_lot::Mutex::new(Some(Box::new(work)))),
+        }
+    }
+    /// Runs the work (once; later calls do nothing).
+    pub fn run(&self) -> Result<(), String> {
+        let work = self.work.lock().take();
+        match work {
+            Some(w) => w(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for AsyncPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AsyncPart")
+    }
+}
+
+/// A result set once by one thread and awaited by another (e.g. a sink
+/// waiting until the asynchronous close of a file is done before renaming it).
+#[derive(Clone, Debug, Default)]
+pub struct Completion {
+    inner: Arc<CompletionCell>,
+}
+
+impl Completion {
+    /// Sets the result and wakes waiters.
+    pub fn set(&self, r: Result<(), String>) {
+        *self.inner.0.lock() = Some(r);
+        self.inner.1.notify_all();
+    }
+    /// The result, if set.
+    pub fn get(&self) -> Option<Result<(), String>> {
+        self.inner.0.lock().clone()
+    }
+    /// Waits for the result.
+    pub fn wait(&self) -> Result<(), String> {
+        let mut g = self.inner.0.lock();
+        loop {
+            if let Some(r) = &*g {
+                return r.clone();
+            }
+            self.inner.1.wait(&mut g);
+        }
     }
 }
 
@@ -44,19 +122,23 @@ pub fn inline_writer() -> StateWriter {
     Arc::new(|_, _, bytes| Ok(StateLocation::Inline(bytes)))
 }
 
+/// At most this many state blobs of one task are written at the same time.
+const PARALLEL_WRITES: usize = 8;
+
 /// Turns the operator snapshots of one subtask into the handles of its
 /// acknowledgement: per operator one handle for keyed state (the key-group
 /// blobs concatenated, `key_group_offsets` saying where each starts) and one
-/// for operator state. `name` (e.g. `<subtask>-<attempt>`) goes into file names.
+/// for operator state. `name` (e.g. `<subtask>-<attempt>`) goes into file
+/// names. The blobs are written concurrently (a file close on HDFS waits for
+/// the DataNode's report, so sequential writes would add up).
 pub fn persist(
     snapshots: Vec<OperatorSnapshot>,
     checkpoint_id: u64,
     name: &str,
     writer: &StateWriter,
 ) -> Result<TaskStateSnapshot, String> {
-    let mut out = TaskStateSnapshot::new();
+    let mut blobs: Vec<Blob> = Vec::new();
     for s in snapshots {
-        let mut handles = Vec::new();
         if !s.key_groups.is_empty() {
             let total = s.key_groups.iter().map(|(_, b)| b.len()).sum();
             let mut bytes = Vec::with_capacity(total);
@@ -65,28 +147,67 @@ pub fn persist(
                 offsets.push((*kg, bytes.len() as u64));
                 bytes.extend_from_slice(blob);
             }
-            let size = bytes.len() as u64;
-            let location = writer(checkpoint_id, &format!("{}-{name}-keyed", s.uid), bytes)
-                .map_err(|e| format!("operator '{}': cannot write keyed state: {e}", s.uid))?;
-            handles.push(StateHandle {
-                location,
-                key_group_offsets: offsets,
-                size,
-            });
+            blobs.push((
+                s.uid.clone(),
+                format!("{}-{name}-keyed", s.uid),
+                bytes,
+                offsets,
+            ));
         }
         if let Some(bytes) = s.operator_state {
-            let size = bytes.len() as u64;
-            let location = writer(checkpoint_id, &format!("{}-{name}-op", s.uid), bytes)
-                .map_err(|e| format!("operator '{}': cannot write operator state: {e}", s.uid))?;
-            handles.push(StateHandle {
-                location,
-                key_group_offsets: Vec::new(),
-                size,
-            });
+            blobs.push((
+                s.uid.clone(),
+                format!("{}-{name}-op", s.uid),
+                bytes,
+                Vec::new(),
+            ));
         }
-        if !handles.is_empty() {
-            out.entry(s.uid).or_default().extend(handles);
+    }
+    let write = |(uid, file, bytes, offsets): Blob| {
+        let size = bytes.len() as u64;
+        let what = if offsets.is_empty() {
+            "operator"
+        } else {
+            "keyed"
+        };
+        writer(checkpoint_id, &file, bytes)
+            .map(|location| {
+                (
+                    uid.clone(),
+                    StateHandle {
+                        location,
+                        key_group_offsets: offsets,
+                        size,
+                    },
+                )
+            })
+            .map_err(|e| format!("operator '{uid}': cannot write {what} state: {e}"))
+    };
+    let mut written = Vec::with_capacity(blobs.len());
+    let mut blobs = blobs.into_iter().peekable();
+    while blobs.peek().is_some() {
+        let batch: Vec<_> = blobs.by_ref().take(PARALLEL_WRITES).collect();
+        if batch.len() == 1 {
+            written.extend(batch.into_iter().map(write));
+            continue;
         }
+        std::thread::scope(|scope| {
+            let running: Vec<_> = batch
+                .into_iter()
+                .map(|b| scope.spawn(|| write(b)))
+                .collect();
+            for r in running {
+                written.push(
+                    r.join()
+                        .unwrap_or_else(|_| Err("state writer panicked".to_string())),
+                );
+            }
+        });
+    }
+    let mut out = TaskStateSnapshot::new();
+    for w in written {
+        let (uid, handle) = w?;
+        out.entry(uid).or_default().push(handle);
     }
     Ok(out)
 }

@@ -315,8 +315,16 @@ fn op_err(e: impl std::fmt::Display) -> Box<OperatorError> {
 
 /// Where a task's checkpoint state goes: checkpoint storage when the job
 /// configures a checkpoint directory, else inline in the acknowledgement.
-fn state_writer(_tdd: &TaskDeploymentDescriptor) -> Result<StateWriter, Box<OperatorError>> {
-    Ok(inline_writer())
+fn state_writer(tdd: &TaskDeploymentDescriptor) -> Result<StateWriter, Box<OperatorError>> {
+    match flink_checkpoint::CheckpointStorage::from_config(&tdd.config, tdd.job_id) {
+        Ok(Some(storage)) => Ok(Arc::new(move |id, name, bytes| {
+            storage
+                .write_state_blocking(id, name, bytes)
+                .map_err(|e| e.to_string())
+        })),
+        Ok(None) => Ok(inline_writer()),
+        Err(e) => Err(op_err(format!("checkpoint storage: {e}"))),
+    }
 }
 
 /// Reads restored state: inline bytes, or `file://` / `hdfs://` files.
@@ -522,7 +530,7 @@ fn handle_commands(
                         collector.add(s);
                     }
                     driver.chain().checkpoint(&barrier, &mut collector)?;
-                    inst.checkpoints.uploader.submit(id, collector.operators);
+                    inst.checkpoints.uploader.submit(id, collector);
                 }
                 Head::Input(..) => {
                     tracing::debug!(
@@ -568,7 +576,7 @@ fn complete_alignment(
 ) -> OpResult {
     let mut collector = SnapshotCollector::default();
     decoder.chain().checkpoint(&barrier, &mut collector)?;
-    ck.uploader.submit(barrier.id, collector.operators);
+    ck.uploader.submit(barrier.id, collector);
     release_alignment(gates, ck);
     Ok(())
 }

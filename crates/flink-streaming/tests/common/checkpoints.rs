@@ -93,6 +93,7 @@ impl CompletedCheckpoint {
 pub struct Harness {
     rt: tokio::runtime::Runtime,
     registry: ProgramRegistry,
+    config: Vec<(String, String)>,
 }
 
 impl Harness {
@@ -102,7 +103,17 @@ impl Harness {
             .enable_all()
             .build()
             .unwrap();
-        Self { rt, registry }
+        Self {
+            rt,
+            registry,
+            config: Vec::new(),
+        }
+    }
+
+    /// Adds a job configuration entry (e.g. `execution.checkpointing.dir`).
+    pub fn with_config(mut self, key: &str, value: &str) -> Self {
+        self.config.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// Deploys `program` at `parallelism` (attempt number `attempt`),
@@ -126,6 +137,9 @@ impl Harness {
             .unwrap();
         let mut config = BTreeMap::new();
         config.insert("parallelism.default".to_string(), parallelism.to_string());
+        for (k, v) in &self.config {
+            config.insert(k.clone(), v.clone());
+        }
         let program = ProgramRef {
             name: program.into(),
             args: args.iter().map(|s| s.to_string()).collect(),
@@ -135,7 +149,8 @@ impl Harness {
             .registry
             .build_graph(&program, settings_from_config(&config, "test"))
             .unwrap();
-        let job = graph.to_job_graph(JobId::generate(), program).unwrap();
+        let mut job = graph.to_job_graph(JobId::generate(), program).unwrap();
+        job.config.extend(config);
         let location = TaskManagerLocation {
             resource_id: ResourceId("tm".into()),
             rpc_address: "-".into(),
@@ -332,9 +347,14 @@ impl RunningJob {
             }
             let id = *next_id;
             *next_id += 1;
-            if let Some(c) = self.checkpoint(id, Duration::from_secs(10), true) {
-                done.push(c);
-            }
+            let started = Instant::now();
+            let c = self.checkpoint(id, Duration::from_secs(10), true);
+            eprintln!(
+                "checkpoint {id}: {} in {:?}",
+                if c.is_some() { "completed" } else { "aborted" },
+                started.elapsed()
+            );
+            done.extend(c);
         }
         done
     }
