@@ -68,6 +68,15 @@ impl CheckpointStorage {
     /// checkpoints in memory (Flink's `JobManagerCheckpointStorage`).
     /// Hadoop settings come from `HADOOP_CONF_DIR`.
     pub fn from_config(config: &BTreeMap<String, String>, job_id: JobId) -> Result<Option<Self>> {
+        Self::from_config_with(config, job_id, HadoopSettings::default())
+    }
+
+    /// [`Self::from_config`] with explicit Hadoop settings.
+    pub fn from_config_with(
+        config: &BTreeMap<String, String>,
+        job_id: JobId,
+        settings: HadoopSettings,
+    ) -> Result<Option<Self>> {
         let c = configuration(config);
         let Some(dir) = c
             .get_optional(&options::CHECKPOINTING_DIR)
@@ -76,7 +85,7 @@ impl CheckpointStorage {
             return Ok(None);
         };
         let threshold = memory_threshold(config)?;
-        Self::new(&dir, job_id, threshold, HadoopSettings::default()).map(Some)
+        Self::new(&dir, job_id, threshold, settings).map(Some)
     }
 
     /// Storage below `dir` (`file://`, `hdfs://` or a local path).

@@ -1,7 +1,7 @@
 //! The Dispatcher: accepts jobs, runs one job master per job, answers
 //! queries and keeps a bounded history of finished jobs.
 
-use crate::checkpoint::CheckpointCoordinatorFactory;
+use crate::checkpoint::{CheckpointCoordinator, CheckpointCoordinatorFactory};
 use crate::error::JobManagerError;
 use crate::jobmaster::details::{JobDetails, JobResult};
 use crate::jobmaster::execution_graph::validate_job_graph;
@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 struct JobEntry {
     details: Arc<Mutex<JobDetails>>,
+    checkpoint: Option<Arc<dyn CheckpointCoordinator>>,
     tx: mpsc::UnboundedSender<JobMasterMessage>,
     result: watch::Receiver<Option<JobResult>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -63,6 +64,7 @@ impl Dispatcher {
     pub async fn submit(self: &Arc<Self>, graph: JobGraph) -> Result<JobId, JobManagerError> {
         validate_job_graph(&graph).map_err(JobManagerError::InvalidJobGraph)?;
         let restart = RestartStrategy::from_config(&graph.config)?;
+        crate::checkpoint_coordinator::validate_checkpoint_config(&graph)?;
         let job_id = graph.job_id;
         {
             let st = self.state.lock();
@@ -78,6 +80,13 @@ impl Dispatcher {
         let details = Arc::new(Mutex::new(JobDetails::new(graph.clone(), now_ms())));
         let (tx, rx) = mpsc::unbounded_channel();
         let (result_tx, result_rx) = watch::channel(None);
+        let checkpoint = self
+            .checkpoint_factory
+            .as_ref()
+            .and_then(|f| f.create(&graph));
+        if let Some(cp) = &checkpoint {
+            cp.set_job_actions(Arc::new(crate::jobmaster::MasterActions(tx.clone())));
+        }
         let master = JobMaster {
             graph: graph.clone(),
             rm: self.rm.clone(),
@@ -85,10 +94,7 @@ impl Dispatcher {
             rx,
             lost_rx: self.rm.subscribe_lost(),
             backoff: restart.backoff(),
-            checkpoint: self
-                .checkpoint_factory
-                .as_ref()
-                .and_then(|f| f.create(&graph)),
+            checkpoint: checkpoint.clone(),
             cancel_timeout: self.cancel_timeout,
             cancel_requested: false,
         };
@@ -101,6 +107,7 @@ impl Dispatcher {
                 job_id,
                 JobEntry {
                     details,
+                    checkpoint,
                     tx,
                     result: result_rx,
                     task: None,
@@ -156,6 +163,20 @@ impl Dispatcher {
             .get(&job_id)
             .ok_or(JobManagerError::JobNotFound(job_id))?;
         Ok(e.details.lock().clone())
+    }
+
+    /// The checkpoint coordinator of a job (`None`: batch job or no
+    /// coordinator factory).
+    pub fn checkpoint_coordinator(
+        &self,
+        job_id: JobId,
+    ) -> Result<Option<Arc<dyn CheckpointCoordinator>>, JobManagerError> {
+        let st = self.state.lock();
+        let e = st
+            .jobs
+            .get(&job_id)
+            .ok_or(JobManagerError::JobNotFound(job_id))?;
+        Ok(e.checkpoint.clone())
     }
 
     /// Snapshots of all known jobs, newest first.

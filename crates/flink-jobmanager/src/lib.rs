@@ -14,13 +14,17 @@
 //!   YARN and local mode implement to start TaskManagers.
 //! * [`jobmaster`]: scheduling with slot sharing, deployment descriptors,
 //!   task state tracking and failover with [`restart`] strategies.
-//! * [`checkpoint`]: hooks for the checkpoint coordinator.
+//! * [`checkpoint`]: the checkpoint coordinator interface;
+//!   [`checkpoint_coordinator`]: Flink's coordinator (periodic checkpoints,
+//!   savepoints, restore assignment) on `flink-checkpoint` storage.
 //! * [`rest`]: Flink's REST paths and JSON shapes (axum).
 //!
 //! The JobManager never depends on the data plane: it only builds
 //! deployment descriptors and talks to TaskManagers over gRPC.
 
 pub mod checkpoint;
+pub mod checkpoint_coordinator;
+mod checkpoint_rest;
 pub mod config;
 pub mod dispatcher;
 pub mod error;
@@ -32,6 +36,7 @@ mod rpc;
 mod runner;
 
 pub use checkpoint::{CheckpointCoordinator, CheckpointCoordinatorFactory};
+pub use checkpoint_coordinator::DefaultCheckpointCoordinatorFactory;
 pub use config::JobManagerConfig;
 pub use error::JobManagerError;
 pub use jobmaster::details::{JobDetails, JobResult};

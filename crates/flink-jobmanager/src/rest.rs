@@ -25,10 +25,11 @@ pub(crate) struct RestState {
     pub(crate) dispatcher: Arc<Dispatcher>,
     pub(crate) rm: Arc<ResourceManager>,
     pub(crate) shutdown_requested: Arc<Notify>,
+    pub(crate) savepoints: Arc<crate::checkpoint_rest::SavepointOperations>,
 }
 
 /// A REST error: status plus messages.
-pub(crate) struct RestError(StatusCode, String);
+pub(crate) struct RestError(pub(crate) StatusCode, pub(crate) String);
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
@@ -51,13 +52,13 @@ impl From<JobManagerError> for RestError {
     }
 }
 
-type RestResult = Result<Response, RestError>;
+pub(crate) type RestResult = Result<Response, RestError>;
 
-fn ok(v: Value) -> RestResult {
+pub(crate) fn ok(v: Value) -> RestResult {
     Ok(axum::Json(v).into_response())
 }
 
-fn parse_job_id(s: &str) -> Result<JobId, RestError> {
+pub(crate) fn parse_job_id(s: &str) -> Result<JobId, RestError> {
     s.parse()
         .map_err(|e: flink_types::IdParseError| RestError(StatusCode::BAD_REQUEST, e.to_string()))
 }
@@ -73,6 +74,7 @@ pub(crate) fn router(state: RestState) -> Router {
         .route("/jobs/{jobid}/exceptions", get(exceptions))
         .route("/jobs/{jobid}/execution-result", get(execution_result))
         .route("/cluster", delete(shutdown_cluster))
+        .merge(crate::checkpoint_rest::routes())
         .fallback(not_found)
         .with_state(state)
 }

@@ -27,12 +27,22 @@ impl JobManagerRunner {
     /// Binds the gRPC server (`jobmanager.rpc.address:port`) and the REST
     /// server (`rest.bind-address:rest.port`), becomes leader through `ha`,
     /// and starts the ResourceManager with `driver` and the Dispatcher.
+    /// Streaming jobs get the default checkpoint coordinator (checkpoints,
+    /// savepoints, restore from `execution.savepoint.path`).
     pub async fn start(
         config: JobManagerConfig,
         driver: Box<dyn ResourceDriver>,
         ha: Arc<dyn HaServices>,
     ) -> Result<JobManagerHandle, JobManagerError> {
-        Self::start_with_checkpointing(config, driver, ha, None).await
+        Self::start_with_checkpointing(
+            config,
+            driver,
+            ha,
+            Some(Arc::new(
+                crate::checkpoint_coordinator::DefaultCheckpointCoordinatorFactory::default(),
+            )),
+        )
+        .await
     }
 
     /// Like [`Self::start`], with a checkpoint coordinator per job.
@@ -124,6 +134,7 @@ impl JobManagerRunner {
             dispatcher: dispatcher.clone(),
             rm: rm.clone(),
             shutdown_requested: shutdown_requested.clone(),
+            savepoints: Default::default(),
         });
         let rest_task = tokio::spawn(async move {
             let r = axum::serve(rest_listener, app)

@@ -54,6 +54,10 @@ pub(crate) enum JobMasterMessage {
         checkpoint_id: u64,
         reason: String,
     },
+    /// The checkpoint coordinator fails the deployment (e.g. too many failed checkpoints).
+    FailJob { cause: String },
+    /// A stop/cancel-with-savepoint completed: end the job with `status`.
+    EndAfterSavepoint { status: JobStatus },
 }
 
 /// Why a deployment fails.
@@ -117,6 +121,9 @@ impl JobMaster {
                 Phase::Done(status) => break status,
             }
         };
+        if let Some(cp) = &self.checkpoint {
+            cp.job_terminated(status).await;
+        }
         let now = now_ms();
         let mut d = self.details.lock();
         d.set_status(status, now);
@@ -141,6 +148,20 @@ impl JobMaster {
 
     async fn schedule(&mut self) -> Phase {
         self.set_status(JobStatus::Running);
+        if let Some(cp) = &self.checkpoint
+            && let Err(cause) = cp.prepare_restore().await
+        {
+            tracing::error!(job = %self.graph.job_id, %cause, "cannot restore the job's state");
+            let mut d = self.details.lock();
+            d.exceptions.push(ExceptionInfo {
+                exception: cause.clone(),
+                timestamp: now_ms(),
+                task_name: None,
+                location: None,
+            });
+            d.failure_cause = Some(cause);
+            return Phase::Done(JobStatus::Failed);
+        }
         let job_id = self.graph.job_id;
         let required = self.graph.required_slots();
         let rm = self.rm.clone();
@@ -361,6 +382,11 @@ impl JobMaster {
                                 self.rm.release_slots(&dep.slots, "job finished");
                                 return Phase::Done(JobStatus::Finished);
                             }
+                            ExecutionState::Finished => {
+                                if let Some(cp) = &self.checkpoint {
+                                    cp.task_finished(attempt);
+                                }
+                            }
                             ExecutionState::Running if !dep.running_notified && self.all_in(ExecutionState::Running) => {
                                 dep.running_notified = true;
                                 self.start_checkpointing(&dep);
@@ -377,6 +403,13 @@ impl JobMaster {
                         if let Some(cp) = &self.checkpoint {
                             cp.decline(attempt, checkpoint_id, reason);
                         }
+                    }
+                    Some(JobMasterMessage::FailJob { cause }) => {
+                        return Phase::Failing(Some(dep), Failure { cause, task_name: None, location: None });
+                    }
+                    Some(JobMasterMessage::EndAfterSavepoint { status }) => {
+                        self.cancel_and_wait(&dep).await;
+                        return Phase::Done(status);
                     }
                 },
                 lost = self.lost_rx.recv() => {
@@ -618,6 +651,18 @@ fn root_cause(operator: &str, subtask: u32, parallelism: u32, message: &str) -> 
         format!("{operator}: {message}")
     } else {
         format!("{operator} {suffix}: {message}")
+    }
+}
+
+/// Lets the checkpoint coordinator act on its job master.
+pub(crate) struct MasterActions(pub(crate) mpsc::UnboundedSender<JobMasterMessage>);
+
+impl crate::checkpoint::JobMasterActions for MasterActions {
+    fn fail_job(&self, cause: String) {
+        let _ = self.0.send(JobMasterMessage::FailJob { cause });
+    }
+    fn end_job_after_savepoint(&self, status: JobStatus) {
+        let _ = self.0.send(JobMasterMessage::EndAfterSavepoint { status });
     }
 }
 
