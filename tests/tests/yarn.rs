@@ -545,3 +545,29 @@ fn a_rejected_application_is_cleaned_up_and_explained() {
     );
     assert_eq!(staged_apps(), before, "staging dir left behind");
 }
+
+#[test]
+fn ship_files_are_localized_next_to_the_job() {
+    // A local input shipped with yarn.ship-files is read by the TaskManagers
+    // from their working directory; the output goes to HDFS.
+    let local = std::env::temp_dir().join(format!("flink-rs-ship-{}", std::process::id()));
+    std::fs::create_dir_all(&local).unwrap();
+    let input = generate_text(64 << 10);
+    std::fs::write(local.join("shipped.txt"), &input).unwrap();
+    let output = format!("{}/out", cluster().unique_hdfs_dir("yarn-ship"));
+    let out = run_with_timeout(
+        cli(&bundle_bin())
+            .current_dir(&local)
+            .args(["run-application", "-p", "1"])
+            .args(SMALL)
+            .arg(format!("-Dyarn.provided.lib.dirs={}", provided_bundle_dir()))
+            .arg(format!("-Dyarn.ship-files={}", local.join("shipped.txt").display()))
+            .args(["example:wordcount", "--input", "shipped.txt", "--output", &output]),
+        Duration::from_secs(240),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("Uploading shipped.txt"), "{all}");
+    assert_eq!(hdfs_word_counts(&output), expected_word_counts(&input));
+    let _ = std::fs::remove_dir_all(&local);
+}
