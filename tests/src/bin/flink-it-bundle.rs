@@ -55,7 +55,7 @@ fn slow_wordcount(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> 
     env.read_text_file(&input)
         .map(move |line: String| {
             seen += 1;
-            if seen % every == 0 {
+            if seen.is_multiple_of(every) {
                 std::thread::sleep(std::time::Duration::from_millis(pause_ms));
             }
             line
