@@ -70,6 +70,21 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
     }
 }
 
+/// `GET http://<host:port><path>` as JSON (plain HTTP/1.0 over a TCP stream;
+/// no client dependency); `None` when unreachable or not JSON.
+pub fn http_get_json(host_port: &str, path: &str) -> Option<serde_json::Value> {
+    use std::io::{Read, Write};
+    use std::net::ToSocketAddrs;
+    let addr = host_port.to_socket_addrs().ok()?.next()?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {host_port}\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    let json = body.split("\r\n\r\n").nth(1)?;
+    serde_json::from_str(json).ok()
+}
+
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -282,14 +297,7 @@ impl StandaloneCluster {
 
     /// `GET <path>` as JSON (plain HTTP/1.0 over a TCP stream; no client dependency).
     pub fn get_json(&self, path: &str) -> Option<serde_json::Value> {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&self.rest).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.rest).ok()?;
-        let mut body = String::new();
-        s.read_to_string(&mut body).ok()?;
-        let json = body.split("\r\n\r\n").nth(1)?;
-        serde_json::from_str(json).ok()
+        http_get_json(&self.rest, path)
     }
 
     /// PID of TaskManager `i`.

@@ -531,14 +531,20 @@ fn a_rejected_application_is_cleaned_up_and_explained() {
         cli(&bundle_bin())
             .args(["run-application", "-Dyarn.application.queue=no-such-queue"])
             .args(SMALL)
-            .arg(format!("-Dyarn.provided.lib.dirs={}", provided_bundle_dir()))
+            .arg(format!(
+                "-Dyarn.provided.lib.dirs={}",
+                provided_bundle_dir()
+            ))
             .arg("example:wordcount"),
         Duration::from_secs(120),
     );
     let all = text(&out);
     assert!(!out.status.success(), "{all}");
     assert!(all.contains("Warning: the queue 'no-such-queue'"), "{all}");
-    assert!(all.contains("no-such-queue") && all.contains("Error:"), "{all}");
+    assert!(
+        all.contains("no-such-queue") && all.contains("Error:"),
+        "{all}"
+    );
     assert!(
         all.contains("killing it and removing its staging files"),
         "{all}"
@@ -560,9 +566,21 @@ fn ship_files_are_localized_next_to_the_job() {
             .current_dir(&local)
             .args(["run-application", "-p", "1"])
             .args(SMALL)
-            .arg(format!("-Dyarn.provided.lib.dirs={}", provided_bundle_dir()))
-            .arg(format!("-Dyarn.ship-files={}", local.join("shipped.txt").display()))
-            .args(["example:wordcount", "--input", "shipped.txt", "--output", &output]),
+            .arg(format!(
+                "-Dyarn.provided.lib.dirs={}",
+                provided_bundle_dir()
+            ))
+            .arg(format!(
+                "-Dyarn.ship-files={}",
+                local.join("shipped.txt").display()
+            ))
+            .args([
+                "example:wordcount",
+                "--input",
+                "shipped.txt",
+                "--output",
+                &output,
+            ]),
         Duration::from_secs(240),
     );
     let all = text(&out);
@@ -570,4 +588,164 @@ fn ship_files_are_localized_next_to_the_job() {
     assert!(all.contains("Uploading shipped.txt"), "{all}");
     assert_eq!(hdfs_word_counts(&output), expected_word_counts(&input));
     let _ = std::fs::remove_dir_all(&local);
+}
+
+/// Every committed `<key> <n>` line of an HDFS output dir, counted.
+fn hdfs_lines(dir: &str) -> BTreeMap<(u64, u64), u32> {
+    let mut m = BTreeMap::new();
+    for name in hdfs_list(dir) {
+        if !name.starts_with("part-") {
+            continue;
+        }
+        let (fs, p) = hdfs(&format!("{dir}/{name}"));
+        let bytes = runtime().block_on(fs.read(&p)).expect("read part file");
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let (k, n) = line.split_once(' ').expect("'key count' line");
+            *m.entry((k.parse().expect("key"), n.parse().expect("count")))
+                .or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
+    let dir = cluster().unique_hdfs_dir("yarn-exactly-once");
+    let output = format!("{dir}/out");
+    let (events, keys) = (60_000u64, 50u64);
+    let mut child = cli(&bundle_bin())
+        .args([
+            "run-application",
+            "-p",
+            "2",
+            "-Dtaskmanager.numberOfTaskSlots=1",
+        ])
+        .args(SMALL)
+        .arg(format!(
+            "-Dyarn.provided.lib.dirs={}",
+            provided_bundle_dir()
+        ))
+        .arg("-Dexecution.checkpointing.interval=300 ms")
+        .arg(format!("-Dexecution.checkpointing.dir={dir}/checkpoints"))
+        .args([
+            "-Drestart-strategy.type=fixed-delay",
+            "-Drestart-strategy.fixed-delay.attempts=5",
+            "-Drestart-strategy.fixed-delay.delay=500 ms",
+            "exactly-once-counts",
+            "--events",
+            &events.to_string(),
+            "--rate",
+            "6000",
+            "--keys",
+            &keys.to_string(),
+            "--output",
+            &output,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn client");
+    let printed = Arc::new(std::sync::Mutex::new(String::new()));
+    let mut readers = Vec::new();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let printed = printed.clone();
+        readers.push(std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stream)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut p = printed.lock().unwrap();
+                p.push_str(&line);
+                p.push('\n');
+            }
+        }));
+    }
+    // Wait for the job and for at least two completed checkpoints on HDFS.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (app, rest, job) = loop {
+        let so_far = printed.lock().unwrap().clone();
+        let rest = so_far
+            .lines()
+            .find_map(|l| l.split("JobManager web interface: http://").nth(1))
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string);
+        let job = so_far
+            .lines()
+            .find_map(|l| l.split("submitted with JobID ").nth(1))
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string);
+        if let (Some(rest), Some(job)) = (rest, job) {
+            let done = flink_it::http_get_json(&rest, &format!("/jobs/{job}/checkpoints"))
+                .and_then(|v| v["counts"]["completed"].as_u64())
+                .unwrap_or(0);
+            if done >= 2 {
+                break (app_id_of(&so_far), rest, job);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no completed checkpoints:\n{so_far}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let pids = task_manager_pids(&app);
+    assert_eq!(pids.len(), 2, "TaskManagers: {pids:?}");
+    let status = Command::new("kill")
+        .args(["-9", &pids[1].to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    // The job restores from the latest checkpoint.
+    let restore_deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let restored = flink_it::http_get_json(&rest, &format!("/jobs/{job}/checkpoints"))
+            .and_then(|v| v["counts"]["restored"].as_u64())
+            .unwrap_or(0);
+        if restored >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < restore_deadline,
+            "the job never restored from a checkpoint:\n{}",
+            printed.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let exit = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() > restore_deadline + Duration::from_secs(180) {
+            let _ = child.kill();
+            panic!("client did not finish:\n{}", printed.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    let all = printed.lock().unwrap().clone();
+    assert!(exit.success(), "{all}");
+    // Exactly once: every (key, n) for n = 1..=count(key), each exactly one time.
+    let got = hdfs_lines(&output);
+    let mut expected = BTreeMap::new();
+    for k in 0..keys {
+        let count = (0..events).filter(|i| i % keys == k).count() as u64;
+        for n in 1..=count {
+            expected.insert((k, n), 1u32);
+        }
+    }
+    let dups: Vec<_> = got.iter().filter(|(_, c)| **c > 1).take(5).collect();
+    assert!(
+        dups.is_empty(),
+        "duplicates in the committed output: {dups:?}"
+    );
+    let missing = expected.keys().filter(|k| !got.contains_key(k)).count();
+    assert_eq!(missing, 0, "{missing} updates lost");
+    assert_eq!(got, expected);
 }

@@ -1,5 +1,5 @@
 //! A job bundle with the programs the integration tests need, plus the
-//! built-in examples: `panic`, `slow-sink`, `slow-wordcount`.
+//! built-in examples: `panic`, `slow-sink`, `slow-wordcount`, `exactly-once-counts`.
 
 use flink_rs::{Collector, ProgramError, ProgramRegistry, StreamExecutionEnvironment};
 
@@ -73,11 +73,42 @@ fn slow_wordcount(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> 
     Ok(())
 }
 
+/// Keyed running counts through the exactly-once file sink: `--events N`
+/// generated at `--rate R` per second (per subtask), key `i % --keys K`; every
+/// update is written as a line `<key> <count>`. With exactly-once, the
+/// committed output holds each `(key, n)` for `n = 1..=count(key)` once.
+fn exactly_once_counts(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+    env.set_job_name("Exactly-once counts");
+    let output = env.arg("output").ok_or("--output is required")?;
+    let events: u64 = env
+        .arg("events")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let rate: f64 = env
+        .arg("rate")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000.0);
+    let keys: u64 = env.arg("keys").and_then(|v| v.parse().ok()).unwrap_or(100);
+    env.from_generator(Some(events), Some(rate), move |i| (i % keys, 1u64))
+        .key_by(|(k, _): &(u64, u64)| *k)
+        .reduce(|(k, a): (u64, u64), (_, b): (u64, u64)| (k, a + b))
+        .name("Running Count")
+        .map(|(k, n): (u64, u64)| format!("{k} {n}"))
+        .name("Format")
+        .write_as_text(&output);
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let mut registry = ProgramRegistry::new();
     flink_examples::register_examples(&mut registry);
     registry.register("panic", "panics at --panic-at N", panic_job);
     registry.register("slow-sink", "fast source, slow sink", slow_sink);
+    registry.register(
+        "exactly-once-counts",
+        "keyed running counts through the exactly-once file sink",
+        exactly_once_counts,
+    );
     registry.register(
         "slow-wordcount",
         "wordcount with a pause every N lines",
