@@ -254,6 +254,12 @@ async fn dispatch(command: Command, registry: Arc<ProgramRegistry>) -> Result<()
         }
         Command::List(args) => commands::list(&args, &mut stdout).await?,
         Command::Cancel(args) => commands::cancel(&args, &mut stdout).await?,
+        Command::Savepoint(args) => {
+            flink_client::savepoint::savepoint(&args, &mut stdout).await?;
+        }
+        Command::Stop(args) => {
+            flink_client::savepoint::stop(&args, &mut stdout).await?;
+        }
         Command::Jobmanager(args) => {
             let config = args.load_configuration()?;
             cluster::run_standalone_jobmanager(&config).await?;

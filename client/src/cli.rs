@@ -93,6 +93,10 @@ pub enum Command {
     List(ListArgs),
     /// Cancels a running job.
     Cancel(CancelArgs),
+    /// Triggers a savepoint: `savepoint <jobId> [targetDirectory]`.
+    Savepoint(crate::savepoint::SavepointArgs),
+    /// Stops a job with a savepoint: `stop [-p savepointPath] <jobId>`.
+    Stop(crate::savepoint::StopArgs),
     /// Shows the optimized execution plan of a program as JSON.
     Info(InfoArgs),
     /// Runs a JobManager (standalone or inside a YARN container).

@@ -81,6 +81,12 @@ pub async fn execute(
         Command::Run(a) | Command::RunApplication(a) => run(a, loader, launcher, out).await?,
         Command::List(a) => list(a, out).await?,
         Command::Cancel(a) => cancel(a, out).await?,
+        Command::Savepoint(a) => {
+            crate::savepoint::savepoint(a, out).await?;
+        }
+        Command::Stop(a) => {
+            crate::savepoint::stop(a, out).await?;
+        }
         Command::Info(a) => info(a, loader, out)?,
         Command::Jobmanager(_) | Command::Taskmanager(_) => return Ok(false),
     }

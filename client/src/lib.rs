@@ -4,7 +4,8 @@
 //!
 //! * [`cli`]: the clap definition ([`cli::Cli`], [`cli::Command`]) with
 //!   Flink's flags: `run [-t] [-m] [-p] [-d] [-D k=v]... [-s] <program> [args]`,
-//!   `list [-a|-r|-s]`, `cancel <jobId>`, `info`, and the role commands
+//!   `list [-a|-r|-s]`, `cancel <jobId>`, `savepoint <jobId> [dir]`,
+//!   `stop [-p dir] <jobId>` ([`savepoint`]), `info`, and the role commands
 //!   `jobmanager` / `taskmanager` (`--configDir`, `-D`).
 //! * [`commands`]: the command implementations. They take their
 //!   dependencies as parameters: a [`commands::ProgramLoader`] (program
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod rest;
+pub mod savepoint;
 pub mod time;
 pub mod yarn;
 

@@ -346,7 +346,7 @@ impl RestClusterClient {
     }
 
     /// A request about one job: HTTP 404 becomes [`ClientError::JobNotFound`].
-    async fn request_for_job<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn request_for_job<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
