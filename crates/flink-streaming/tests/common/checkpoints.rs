@@ -203,6 +203,7 @@ impl Harness {
             acks: BTreeMap::new(),
             declined: BTreeMap::new(),
             failure: None,
+            durations: Vec::new(),
         }
     }
 }
@@ -223,6 +224,8 @@ pub struct RunningJob {
     acks: BTreeMap<u64, Vec<(ExecutionAttemptId, TaskStateSnapshot)>>,
     pub declined: BTreeMap<u64, Vec<String>>,
     pub failure: Option<TaskFailure>,
+    /// Trigger-to-last-acknowledgement time of every completed checkpoint.
+    pub durations: Vec<Duration>,
 }
 
 impl RunningJob {
@@ -349,11 +352,9 @@ impl RunningJob {
             *next_id += 1;
             let started = Instant::now();
             let c = self.checkpoint(id, Duration::from_secs(10), true);
-            eprintln!(
-                "checkpoint {id}: {} in {:?}",
-                if c.is_some() { "completed" } else { "aborted" },
-                started.elapsed()
-            );
+            if c.is_some() {
+                self.durations.push(started.elapsed());
+            }
             done.extend(c);
         }
         done
@@ -375,7 +376,7 @@ impl RunningJob {
     }
 
     /// Waits until the job finished (taking no more checkpoints).
-    pub fn wait_finished(mut self) {
+    pub fn wait_finished(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while !self.all_terminal() {
             assert!(Instant::now() < deadline, "job did not finish");
