@@ -10,6 +10,7 @@
 //! `taskmanager` (standalone processes), and the in-process local cluster
 //! behind `run -t local`.
 
+mod bench;
 mod cluster;
 mod logging;
 
@@ -135,6 +136,9 @@ pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     if argv.get(1).map(String::as_str) == Some("yarn-shell-am") {
         return yarn_shell_am(argv[2..].to_vec());
+    }
+    if argv.get(1).map(String::as_str) == Some("bench") {
+        return bench::bench_main(&argv[2..]);
     }
     if argv.get(1).map(String::as_str) == Some(flink_yarn_am::contract::AM_ROLE) {
         return yarn_application_am(Arc::new(registry));

@@ -7,7 +7,9 @@
 //! minus the wall-clock time at which *every* source subtask had generated
 //! all its events with event time `<= T`, i.e. the moment the result's input
 //! was complete. Sources log `(event time reached, wall clock)` after every
-//! batch (1024 events), so the input-complete time is exact to one batch.
+//! batch (1024 events) and before the next one, so the input-complete time
+//! is exact to one batch; a result whose input is still in the batch being
+//! generated counts from the start of that batch (an upper bound).
 //! For windowed queries this is the time from the last event of a window to
 //! its result (watermark delay, periodic watermark interval and processing
 //! included); for record-at-a-time queries it is the source-to-sink time.
@@ -138,7 +140,9 @@ impl Probe {
         let mut at = 0;
         for log in g.values() {
             let i = log.partition_point(|(reached, _)| *reached <= ts);
-            at = at.max(log.get(i)?.1);
+            // Past the last entry: the event is in the batch being generated
+            // (it started at the last entry), an upper bound on the latency.
+            at = at.max(log.get(i).or(log.last())?.1);
         }
         Some(at)
     }
@@ -221,5 +225,8 @@ mod tests {
         p.generated(1, 200);
         p.result(60);
         assert_eq!(p.latencies().count(), 1);
+        // In the batch being generated: counted from the last entry.
+        p.result(300);
+        assert_eq!(p.latencies().count(), 2);
     }
 }

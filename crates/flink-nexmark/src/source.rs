@@ -95,6 +95,11 @@ impl Source<Event> for NexmarkSource {
                 return Ok(SourceStatus::NothingAvailable);
             }
         }
+        if let Some(p) = &self.probe
+            && !self.finished()
+        {
+            p.generated(self.subtask, self.generator.event_timestamp(self.next));
+        }
         for _ in 0..budget {
             if self.finished() {
                 break;
