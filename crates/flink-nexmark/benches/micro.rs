@@ -104,7 +104,7 @@ fn chain(c: &mut Criterion) {
         2,
     ));
     let filter: Box<dyn Output<Bid>> = Box::new(Chained::new(
-        FilterOperator(|b: &Bid| b.auction % 7 != 0),
+        FilterOperator(|b: &Bid| !b.auction.is_multiple_of(7)),
         map,
         1,
     ));
@@ -135,13 +135,8 @@ fn chain(c: &mut Criterion) {
 }
 
 fn state(c: &mut Criterion) {
-    let mut backend: HeapKeyedStateBackend<u64, VoidNamespace> = HeapKeyedStateBackend::new(
-        128,
-        KeyGroupRange {
-            start: 0,
-            end: 127,
-        },
-    );
+    let mut backend: HeapKeyedStateBackend<u64, VoidNamespace> =
+        HeapKeyedStateBackend::new(128, KeyGroupRange { start: 0, end: 127 });
     let count = ValueStateDescriptor::<u64>::new("count");
     let mut group = c.benchmark_group("state");
     group.throughput(Throughput::Elements(1));
@@ -150,10 +145,7 @@ fn state(c: &mut Criterion) {
         b.iter(|| {
             i = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
             backend.set_current_key(i % 100_000);
-            *backend
-                .state(&count)
-                .unwrap()
-                .get_or_insert_with(|| 0) += 1;
+            *backend.state(&count).unwrap().get_or_insert_with(|| 0) += 1;
         })
     });
     group.finish();
