@@ -357,6 +357,56 @@ fn cancelling_the_job_kills_the_application() {
     assert!(!staged_apps().contains(&app));
 }
 
+type Printed = Arc<std::sync::Mutex<String>>;
+
+/// Collects a running client's stdout and stderr, line by line, while it runs.
+fn collect_output(child: &mut std::process::Child) -> (Printed, Vec<std::thread::JoinHandle<()>>) {
+    let printed: Printed = Arc::default();
+    let mut readers = Vec::new();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let printed = printed.clone();
+        readers.push(std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stream)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut p = printed.lock().unwrap();
+                p.push_str(&line);
+                p.push('\n');
+            }
+        }));
+    }
+    (printed, readers)
+}
+
+/// Waits for the client to exit (killing it after `deadline`); returns its status and output.
+fn wait_collected(
+    child: &mut std::process::Child,
+    printed: &Printed,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    deadline: Instant,
+) -> (std::process::ExitStatus, String) {
+    let exit = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("client did not finish:\n{}", printed.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for r in readers {
+        let _ = r.join();
+    }
+    let all = printed.lock().unwrap().clone();
+    (exit, all)
+}
+
 /// Process ids of the TaskManagers of `app` (their command line names the container).
 fn task_manager_pids(app: &str) -> Vec<u32> {
     let suffix = app.trim_start_matches("application_");
@@ -416,26 +466,7 @@ fn a_killed_task_manager_container_is_replaced_and_the_job_finishes() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn client");
-    // Collect the client's output while it runs.
-    let printed = Arc::new(std::sync::Mutex::new(String::new()));
-    let mut readers = Vec::new();
-    for stream in [
-        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().expect("stderr")),
-    ] {
-        let printed = printed.clone();
-        readers.push(std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stream)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let mut p = printed.lock().unwrap();
-                p.push_str(&line);
-                p.push('\n');
-            }
-        }));
-    }
+    let (printed, readers) = collect_output(&mut child);
     // Find the application and wait until both TaskManagers run.
     let deadline = Instant::now() + Duration::from_secs(90);
     let (app, pids) = loop {
@@ -460,20 +491,12 @@ fn a_killed_task_manager_container_is_replaced_and_the_job_finishes() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let exit = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if Instant::now() > deadline + Duration::from_secs(180) {
-            let _ = child.kill();
-            panic!("client did not finish:\n{}", printed.lock().unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    for r in readers {
-        let _ = r.join();
-    }
-    let all = printed.lock().unwrap().clone();
+    let (exit, all) = wait_collected(
+        &mut child,
+        &printed,
+        readers,
+        deadline + Duration::from_secs(180),
+    );
     assert!(exit.success(), "{all}");
     let r = report(&app);
     assert_eq!(
@@ -646,25 +669,7 @@ fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn client");
-    let printed = Arc::new(std::sync::Mutex::new(String::new()));
-    let mut readers = Vec::new();
-    for stream in [
-        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().expect("stderr")),
-    ] {
-        let printed = printed.clone();
-        readers.push(std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stream)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let mut p = printed.lock().unwrap();
-                p.push_str(&line);
-                p.push('\n');
-            }
-        }));
-    }
+    let (printed, readers) = collect_output(&mut child);
     // Wait for the job and for at least two completed checkpoints on HDFS.
     let deadline = Instant::now() + Duration::from_secs(120);
     let (app, rest, job) = loop {
@@ -716,20 +721,12 @@ fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let exit = loop {
-        if let Some(st) = child.try_wait().expect("wait") {
-            break st;
-        }
-        if Instant::now() > restore_deadline + Duration::from_secs(180) {
-            let _ = child.kill();
-            panic!("client did not finish:\n{}", printed.lock().unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    for r in readers {
-        let _ = r.join();
-    }
-    let all = printed.lock().unwrap().clone();
+    let (exit, all) = wait_collected(
+        &mut child,
+        &printed,
+        readers,
+        restore_deadline + Duration::from_secs(180),
+    );
     assert!(exit.success(), "{all}");
     // Exactly once: every (key, n) for n = 1..=count(key), each exactly one time.
     let got = hdfs_lines(&output);
