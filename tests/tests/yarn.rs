@@ -50,6 +50,14 @@ fn hdfs(uri: &str) -> (Arc<dyn flink_fs::FileSystem>, flink_fs::FsPath) {
     flink_fs::resolve(uri, &settings).expect("hdfs path")
 }
 
+/// A fresh directory on the mini cluster's HDFS, as a full `hdfs://` URI.
+fn hdfs_dir(name: &str) -> String {
+    let fs = cluster().default_fs().trim_end_matches('/').to_string();
+    let dir = format!("{fs}{}", cluster().unique_hdfs_dir(name));
+    assert!(dir.starts_with("hdfs://"), "{dir}");
+    dir
+}
+
 fn hdfs_put(uri: &str, data: Vec<u8>) {
     let (fs, p) = hdfs(uri);
     runtime()
@@ -221,7 +229,7 @@ fn provided_bundle_dir() -> &'static str {
 
 #[test]
 fn wordcount_on_hdfs_runs_as_a_yarn_application() {
-    let dir = cluster().unique_hdfs_dir("yarn-wordcount");
+    let dir = hdfs_dir("yarn-wordcount");
     let input = generate_text(2 << 20);
     hdfs_put(&format!("{dir}/in.txt"), input.clone().into_bytes());
     let output = format!("{dir}/out");
@@ -264,6 +272,13 @@ fn wordcount_on_hdfs_runs_as_a_yarn_application() {
         r.diagnostics()
     );
     assert_eq!(hdfs_word_counts(&output), expected_word_counts(&input));
+    let local_twin = output
+        .split_once("://")
+        .and_then(|(_, r)| r.find('/').map(|i| &r[i..]));
+    assert!(
+        local_twin.is_some_and(|p| !Path::new(p).exists()),
+        "the output went to the local file system, not HDFS"
+    );
     let tms = task_manager_containers(&app);
     assert_eq!(tms.len(), 2, "TaskManager containers: {tms:?}");
     assert!(
@@ -430,7 +445,7 @@ fn task_manager_pids(app: &str) -> Vec<u32> {
 
 #[test]
 fn a_killed_task_manager_container_is_replaced_and_the_job_finishes() {
-    let dir = cluster().unique_hdfs_dir("yarn-tm-kill");
+    let dir = hdfs_dir("yarn-tm-kill");
     let input = generate_text(1 << 20);
     let lines = input.lines().count() as u64;
     hdfs_put(&format!("{dir}/in.txt"), input.clone().into_bytes());
@@ -583,7 +598,7 @@ fn ship_files_are_localized_next_to_the_job() {
     std::fs::create_dir_all(&local).unwrap();
     let input = generate_text(64 << 10);
     std::fs::write(local.join("shipped.txt"), &input).unwrap();
-    let output = format!("{}/out", cluster().unique_hdfs_dir("yarn-ship"));
+    let output = format!("{}/out", hdfs_dir("yarn-ship"));
     let out = run_with_timeout(
         cli(&bundle_bin())
             .current_dir(&local)
@@ -633,7 +648,7 @@ fn hdfs_lines(dir: &str) -> BTreeMap<(u64, u64), u32> {
 
 #[test]
 fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
-    let dir = cluster().unique_hdfs_dir("yarn-exactly-once");
+    let dir = hdfs_dir("yarn-exactly-once");
     let output = format!("{dir}/out");
     let (events, keys) = (60_000u64, 50u64);
     let mut child = cli(&bundle_bin())
@@ -744,5 +759,125 @@ fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
     );
     let missing = expected.keys().filter(|k| !got.contains_key(k)).count();
     assert_eq!(missing, 0, "{missing} updates lost");
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn stop_with_savepoint_on_yarn_and_resume_at_another_parallelism() {
+    let dir = hdfs_dir("yarn-savepoint");
+    let (events, keys) = (40_000u64, 20u64);
+    let job_args = |output: &str| {
+        vec![
+            "exactly-once-counts".to_string(),
+            "--events".into(),
+            events.to_string(),
+            "--rate".into(),
+            "4000".into(),
+            "--keys".into(),
+            keys.to_string(),
+            "--output".into(),
+            output.to_string(),
+        ]
+    };
+    let ckpt = format!("-Dexecution.checkpointing.dir={dir}/checkpoints");
+    let provided = format!("-Dyarn.provided.lib.dirs={}", provided_bundle_dir());
+    let first = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["run-application", "-d", "-p", "2"])
+            .args(SMALL)
+            .args([&provided, &ckpt, "-Dexecution.checkpointing.interval=1 s"])
+            .args(job_args(&format!("{dir}/out"))),
+        Duration::from_secs(240),
+    );
+    let ft = text(&first);
+    assert!(first.status.success(), "{ft}");
+    let app = app_id_of(&ft);
+    let app_opt = format!("-Dyarn.application.id={app}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let job_id = loop {
+        let l = run_with_timeout(
+            cli(&flink_rs_bin()).args(["list", "-t", "yarn-application", &app_opt]),
+            Duration::from_secs(30),
+        );
+        let lt = text(&l);
+        if let Some(line) = lt.lines().find(|l| l.contains("(RUNNING)")) {
+            break line.split(" : ").nth(1).expect("job id").trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "job never RUNNING:\n{lt}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // Stop once the job runs with all its tasks: a checkpoint has completed.
+    let rest = ft
+        .lines()
+        .find_map(|l| l.split("JobManager web interface: http://").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("web address")
+        .to_string();
+    loop {
+        let done = flink_it::http_get_json(&rest, &format!("/jobs/{job_id}/checkpoints"))
+            .and_then(|v| v["counts"]["completed"].as_u64())
+            .unwrap_or(0);
+        if done >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint completed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stop = run_with_timeout(
+        cli(&flink_rs_bin()).args([
+            "stop",
+            "-t",
+            "yarn-application",
+            &app_opt,
+            "-p",
+            &format!("{dir}/savepoints"),
+            &job_id,
+        ]),
+        Duration::from_secs(120),
+    );
+    let st = text(&stop);
+    assert!(stop.status.success(), "{st}");
+    let savepoint = st
+        .lines()
+        .find_map(|l| l.split("Savepoint completed. Path: ").nth(1))
+        .unwrap_or_else(|| panic!("no savepoint path:\n{st}"))
+        .trim()
+        .to_string();
+    let r = wait_for_end(&app, Duration::from_secs(60));
+    assert_eq!(
+        r.final_application_status(),
+        FinalApplicationStatusProto::AppSucceeded,
+        "{}",
+        r.diagnostics()
+    );
+    let partial = hdfs_lines(&format!("{dir}/out"));
+    assert!(
+        !partial.is_empty() && partial.len() < events as usize,
+        "the first run should have stopped midway: {} updates",
+        partial.len()
+    );
+    // Resume from the savepoint with parallelism 1 (keyed state and the
+    // generator's position are redistributed), writing on into the same directory.
+    let second = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["run-application", "-p", "1", "-s", &savepoint])
+            .args(SMALL)
+            .args([&provided, &ckpt])
+            .args(job_args(&format!("{dir}/out"))),
+        Duration::from_secs(240),
+    );
+    let s2 = text(&second);
+    assert!(second.status.success(), "{s2}");
+    let got = hdfs_lines(&format!("{dir}/out"));
+    assert!(got.len() > partial.len());
+    let mut expected = BTreeMap::new();
+    for k in 0..keys {
+        let count = (0..events).filter(|i| i % keys == k).count() as u64;
+        for n in 1..=count {
+            expected.insert((k, n), 1u32);
+        }
+    }
+    let dups: Vec<_> = got.iter().filter(|(_, c)| **c > 1).take(5).collect();
+    assert!(dups.is_empty(), "duplicates across the two runs: {dups:?}");
     assert_eq!(got, expected);
 }
