@@ -246,17 +246,9 @@ pub fn bench_main(args: &[String]) -> ExitCode {
         }
     };
     crate::logging::init(false);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("flink-rs-io")
-        .build()
-    {
+    let runtime = match crate::async_runtime("flink-rs-io") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(run(&a));
     runtime.shutdown_background();

@@ -162,14 +162,9 @@ pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
         Command::Jobmanager(_) | Command::Taskmanager(_)
     );
     logging::init(role);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("flink-rs-io")
-        .build()
-    {
+    let runtime = match async_runtime("flink-rs-io") {
         Ok(rt) => rt,
-        Err(e) => return report_error(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     let registry = Arc::new(registry);
     let result = runtime.block_on(dispatch(cli.command, registry));
@@ -181,17 +176,24 @@ pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
     }
 }
 
+/// The process's async runtime (RPC, REST, HDFS); task threads are separate.
+/// On failure the error is reported and the exit code returned.
+pub(crate) fn async_runtime(thread_name: &str) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name(thread_name)
+        .build()
+        .map_err(|e| report_error(&format!("cannot start the async runtime: {e}")))
+}
+
 /// Hidden role `flink-rs yarn-shell-am`: a YARN ApplicationMaster that runs
 /// a shell command in N containers (the end-to-end test of the YARN client).
 fn yarn_shell_am(args: Vec<String>) -> ExitCode {
     logging::init(true);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match async_runtime("flink-rs-am") {
         Ok(rt) => rt,
-        Err(e) => return report_error(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     match runtime.block_on(flink_yarn_am::shell_cli::shell_am_main(args)) {
         Ok(true) => ExitCode::SUCCESS,
@@ -204,14 +206,9 @@ fn yarn_shell_am(args: Vec<String>) -> ExitCode {
 /// YARN application cluster (JobManager + the application's program).
 fn yarn_application_am(registry: Arc<ProgramRegistry>) -> ExitCode {
     logging::init(true);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("flink-rs-am")
-        .build()
-    {
+    let runtime = match async_runtime("flink-rs-am") {
         Ok(rt) => rt,
-        Err(e) => return report_error(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     let build: flink_yarn_am::application::JobBuilder = Box::new(move |config, program| {
         let spec = ProgramSpec {
