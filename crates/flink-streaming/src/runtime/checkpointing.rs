@@ -267,11 +267,18 @@ impl SnapshotUploader {
             let _ = t.join();
         }
     }
+
+    /// Stops taking snapshots without waiting for queued ones (the task
+    /// failed or was cancelled: its acknowledgements no longer matter).
+    pub fn abandon(&mut self) {
+        self.tx = None;
+        self.thread = None;
+    }
 }
 
 impl Drop for SnapshotUploader {
     fn drop(&mut self) {
-        self.finish();
+        self.abandon();
     }
 }
 

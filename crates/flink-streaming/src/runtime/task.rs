@@ -236,8 +236,11 @@ fn run_task(
         events.state_changed(attempt, ExecutionState::Running, None);
         tracing::debug!("running");
         let outcome = drive(&mut inst, &control, &commands);
-        // Acknowledge what was snapshotted before reporting the end.
-        inst.checkpoints.uploader.finish();
+        match outcome {
+            // Acknowledge what was snapshotted before reporting the end.
+            Ok(Outcome::Finished) => inst.checkpoints.uploader.finish(),
+            _ => inst.checkpoints.uploader.abandon(),
+        }
         outcome
     }));
     if let Ok(Err(e)) = &result
