@@ -187,6 +187,8 @@ pub struct StandaloneCluster {
     processes: Vec<Child>,
     /// Directory for logs.
     pub log_dir: tempfile_dir::Dir,
+    bin: PathBuf,
+    common: Vec<String>,
 }
 
 /// Minimal temp dir (avoids a dependency).
@@ -267,6 +269,8 @@ impl StandaloneCluster {
             rest: rest_addr,
             processes,
             log_dir,
+            bin: bin.to_path_buf(),
+            common,
         };
         cluster.wait_for_slots(n as u32 * slots);
         cluster
@@ -303,6 +307,28 @@ impl StandaloneCluster {
     /// PID of TaskManager `i`.
     pub fn task_manager_pid(&self, i: usize) -> u32 {
         self.processes[1 + i].id()
+    }
+
+    /// Starts one more TaskManager (index = number started before) and
+    /// returns its index.
+    pub fn add_task_manager(&mut self) -> usize {
+        let i = self.processes.len() - 1;
+        let log = std::fs::File::create(self.log_dir.path().join(format!("taskmanager-{i}.log")))
+            .expect("log");
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("taskmanager");
+        for d in &self.common {
+            cmd.arg("-D").arg(d);
+        }
+        let child = cmd
+            .env("FLINK_CONF_DIR", self.log_dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn taskmanager");
+        self.processes.push(child);
+        i
     }
 
     /// Kills TaskManager `i` with SIGKILL.

@@ -271,7 +271,12 @@ impl Shared {
         savepoint: Option<SavepointRequest>,
     ) -> Result<u64, (String, Option<SavepointRequest>)> {
         let Some(running) = &st.running else {
-            return Err(("the job is not running".into(), savepoint));
+            return Err((
+                "not all tasks of the job are running (it is deploying, restarting or \
+                 stopping); try again once they run"
+                    .into(),
+                savepoint,
+            ));
         };
         let sources: Vec<ExecutionAttemptId> = running
             .live()

@@ -572,7 +572,7 @@ async fn savepoint_errors_are_clear() {
             .await
             .unwrap()
             .unwrap_err();
-    assert!(e.contains("not running"), "{e}");
+    assert!(e.contains("not all tasks of the job are running"), "{e}");
 }
 
 #[tokio::test]

@@ -382,14 +382,18 @@ impl JobMaster {
                                 self.rm.release_slots(&dep.slots, "job finished");
                                 return Phase::Done(JobStatus::Finished);
                             }
-                            ExecutionState::Finished => {
-                                if let Some(cp) = &self.checkpoint {
+                            ExecutionState::Running | ExecutionState::Finished => {
+                                // Checkpointing starts once every task runs or
+                                // has finished (bounded or split-less sources).
+                                if !dep.running_notified && self.all_running_or_finished() {
+                                    dep.running_notified = true;
+                                    self.start_checkpointing(&dep);
+                                } else if state == ExecutionState::Finished
+                                    && dep.running_notified
+                                    && let Some(cp) = &self.checkpoint
+                                {
                                     cp.task_finished(attempt);
                                 }
-                            }
-                            ExecutionState::Running if !dep.running_notified && self.all_in(ExecutionState::Running) => {
-                                dep.running_notified = true;
-                                self.start_checkpointing(&dep);
                             }
                             _ => {}
                         }
@@ -469,9 +473,19 @@ impl JobMaster {
         })
     }
 
+    fn all_running_or_finished(&self) -> bool {
+        self.details
+            .lock()
+            .executions
+            .iter()
+            .flatten()
+            .all(|e| matches!(e.state, ExecutionState::Running | ExecutionState::Finished))
+    }
+
     fn start_checkpointing(&self, dep: &Deployment) {
         let Some(cp) = &self.checkpoint else { return };
         let mut tasks = Vec::new();
+        let mut finished = Vec::new();
         let mut gateways = HashMap::new();
         for v in &self.graph.vertices {
             for i in 0..v.parallelism {
@@ -484,6 +498,16 @@ impl JobMaster {
                     subtask: i,
                     attempt: dep.attempt,
                 };
+                let done = self
+                    .details
+                    .lock()
+                    .executions
+                    .get(v.id.0 as usize)
+                    .and_then(|x| x.get(i as usize))
+                    .is_some_and(|e| e.state == ExecutionState::Finished);
+                if done {
+                    finished.push(attempt);
+                }
                 gateways.insert(attempt, slot.gateway.clone());
                 tasks.push(DeployedTask {
                     attempt,
@@ -493,6 +517,9 @@ impl JobMaster {
             }
         }
         cp.job_running(tasks, Arc::new(TaskGateways(gateways)));
+        for a in finished {
+            cp.task_finished(a);
+        }
     }
 
     fn stop_checkpointing(&self) {
