@@ -24,6 +24,7 @@
 use crate::config::NexmarkConfig;
 use crate::model::{Auction, Bid, Event, Person};
 use crate::random::JavaRandom;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// First person id.
@@ -87,19 +88,18 @@ fn next_string(random: &mut JavaRandom, max_length: i32, special: char) -> Strin
 /// A string of exactly `length` characters, six per `nextInt()` (Java's
 /// remainder keeps the sign, so characters range over 'H'..='z').
 fn next_exact_string(random: &mut JavaRandom, length: i32) -> String {
-    let mut s = String::with_capacity(length.max(0) as usize);
-    let mut rnd: i32 = 0;
-    let mut n = 0;
-    for _ in 0..length {
-        if n == 0 {
-            rnd = random.next_int();
-            n = 6;
+    let mut bytes = vec![0u8; length.max(0) as usize];
+    // Java divides `rnd` by 26 after each character; truncating divisions
+    // compose, so character k is `(rnd / 26^k) % 26`, computed independently.
+    const POW: [i32; 6] = [1, 26, 676, 17_576, 456_976, 11_881_376];
+    for chunk in bytes.chunks_mut(6) {
+        let rnd = random.next_int();
+        for (b, p) in chunk.iter_mut().zip(POW) {
+            *b = (b'a' as i32 + (rnd / p) % 26) as u8;
         }
-        s.push((b'a' as i32 + rnd % 26) as u8 as char);
-        rnd /= 26;
-        n -= 1;
     }
-    s
+    // Every byte is ASCII ('H'..='z').
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Padding so that `current_size + extra.len()` averages `desired_average`.
@@ -356,13 +356,15 @@ impl Generator {
         } + FIRST_PERSON_ID;
         let price = next_price(random);
         let ch = channels();
-        let (channel, url) = if random.next_int_bounded(HOT_CHANNELS_RATIO) > 0 {
-            let i = random.next_int_bounded(HOT_CHANNELS.len() as i32) as usize;
-            (HOT_CHANNELS[i].to_string(), ch.hot_urls[i].clone())
-        } else {
-            let (c, u) = &ch.channels[random.next_int_bounded(CHANNELS_NUMBER) as usize];
-            (c.clone(), u.clone())
-        };
+        // Channels and URLs come from a process-wide table: borrowed, not copied.
+        let (channel, url): (&'static str, &'static str) =
+            if random.next_int_bounded(HOT_CHANNELS_RATIO) > 0 {
+                let i = random.next_int_bounded(HOT_CHANNELS.len() as i32) as usize;
+                (HOT_CHANNELS[i], &ch.hot_urls[i])
+            } else {
+                let (c, u) = &ch.channels[random.next_int_bounded(CHANNELS_NUMBER) as usize];
+                (c, u)
+            };
         // nexmark-flink adds FIRST_PERSON_ID a second time here.
         bidder += FIRST_PERSON_ID;
         let extra = next_extra(random, 32, self.config.avg_bid_byte_size as i32);
@@ -370,8 +372,8 @@ impl Generator {
             auction,
             bidder,
             price,
-            channel,
-            url,
+            channel: Cow::Borrowed(channel),
+            url: Cow::Borrowed(url),
             date_time: ts,
             extra,
         }
@@ -471,6 +473,27 @@ mod tests {
         // Half of the bids go to a hot auction (plus random hits).
         let share = hot_auction as f64 / bids as f64;
         assert!((0.49..0.6).contains(&share), "hot share {share}");
+    }
+
+    #[test]
+    fn exact_strings_match_sequential_division() {
+        let mut a = JavaRandom::new(99);
+        let mut b = JavaRandom::new(99);
+        for len in [0, 1, 5, 6, 7, 13, 100] {
+            let fast = next_exact_string(&mut a, len);
+            let mut slow = String::new();
+            let (mut rnd, mut n) = (0i32, 0);
+            for _ in 0..len {
+                if n == 0 {
+                    rnd = b.next_int();
+                    n = 6;
+                }
+                slow.push((b'a' as i32 + rnd % 26) as u8 as char);
+                rnd /= 26;
+                n -= 1;
+            }
+            assert_eq!(fast, slow);
+        }
     }
 
     #[test]

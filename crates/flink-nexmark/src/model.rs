@@ -3,6 +3,7 @@
 //! Times are milliseconds since the epoch; prices are in cents.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// A person: a seller or bidder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,10 +60,11 @@ pub struct Bid {
     pub bidder: u64,
     /// Price (cents).
     pub price: u64,
-    /// Channel the bid came through ("Google", ..., "channel-N").
-    pub channel: String,
-    /// URL of the bid.
-    pub url: String,
+    /// Channel the bid came through ("Google", ..., "channel-N"); generated
+    /// bids borrow it from the generator's static table.
+    pub channel: Cow<'static, str>,
+    /// URL of the bid (borrowed like `channel`).
+    pub url: Cow<'static, str>,
     /// Event time (ms).
     pub date_time: i64,
     /// Padding to the average bid size.
