@@ -80,6 +80,9 @@ pub struct PendingFile {
     pub subtask: u32,
     /// Part counter.
     pub part: u64,
+    /// The output directory it was written to (full URI), so that a job
+    /// restored with another output path still commits it in place.
+    pub dir: String,
 }
 
 /// Operator state of a [`TextFileSink`] (bincode).
@@ -114,6 +117,8 @@ pub struct TextFileSink {
     subtask: u32,
     fs: Option<Arc<dyn FileSystem>>,
     dir: Option<FsPath>,
+    /// Job configuration (Hadoop settings for pending files of another directory).
+    config: Arc<std::collections::BTreeMap<String, String>>,
     next_part: u64,
     current: Option<(u64, std::io::BufWriter<BlockingWriter>)>,
     pending: Vec<PendingFile>,
@@ -132,6 +137,7 @@ impl TextFileSink {
             subtask: ctx.subtask,
             fs: None,
             dir: None,
+            config: Default::default(),
             next_part: 0,
             current: None,
             pending: Vec::new(),
@@ -165,9 +171,25 @@ impl TextFileSink {
                 .wait()
                 .map_err(|e| Box::new(OperatorError::Other(e)))?;
         }
-        let (fs, _) = self.fs()?;
-        let from = self.path(&in_progress_name(f.subtask, f.part))?;
-        let to = self.path(&committed_name(f.subtask, f.part))?;
+        let (fs, dir): (Arc<dyn FileSystem>, FsPath) = match (&self.fs, &self.dir) {
+            (Some(fs), Some(d)) if f.dir.is_empty() || f.dir == d.to_string() => {
+                (fs.clone(), d.clone())
+            }
+            (Some(_), Some(_)) => resolve(&f.dir, &self.config)
+                .map_err(|e| fs_err(format!("output directory '{}'", f.dir), e))?,
+            _ => {
+                return Err(Box::new(OperatorError::Other(format!(
+                    "file sink '{}' used before open",
+                    self.uri
+                ))));
+            }
+        };
+        let join = |name: String| {
+            dir.join(&name)
+                .map_err(|e| fs_err(format!("output path in '{}'", f.dir), e))
+        };
+        let from = join(in_progress_name(f.subtask, f.part))?;
+        let to = join(committed_name(f.subtask, f.part))?;
         match block_on(fs.rename(&from, &to, false)) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -278,6 +300,7 @@ impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
             .map_err(|e| fs_err(format!("cannot create output directory '{}'", self.uri), e))?;
         self.fs = Some(fs);
         self.dir = Some(dir);
+        self.config = ctx.config.clone();
         self.restore(ctx)
     }
 
@@ -334,6 +357,7 @@ impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
                 checkpoint: barrier.id,
                 subtask: self.subtask,
                 part,
+                dir: self.dir.as_ref().map(|d| d.to_string()).unwrap_or_default(),
             });
         }
         let state = TextFileSinkState {
@@ -371,6 +395,7 @@ impl<T: Display + Send> StreamOperator<T, ()> for TextFileSink {
                 checkpoint: 0,
                 subtask: self.subtask,
                 part,
+                dir: self.dir.as_ref().map(|d| d.to_string()).unwrap_or_default(),
             });
         }
         for f in std::mem::take(&mut self.pending) {
@@ -518,14 +543,10 @@ mod tests {
             crate::element::codec(),
         )
         .unwrap();
-        assert_eq!(
-            st1.pending,
-            vec![PendingFile {
-                checkpoint: 1,
-                subtask: 0,
-                part: 0
-            }]
-        );
+        assert_eq!(st1.pending.len(), 1);
+        let p = &st1.pending[0];
+        assert_eq!((p.checkpoint, p.subtask, p.part), (1, 0, 0));
+        assert!(p.dir.starts_with("file://"), "{}", p.dir);
         assert_eq!(st1.next_part, 1);
         // nothing committed before a checkpoint completes
         let f = files(dir.path());
