@@ -454,3 +454,76 @@ fn exactly_once_with_checkpoints_and_output_on_hdfs() {
     assert_eq!(got.len(), want.len(), "lost or duplicated records");
     assert!(got == want, "output differs from the failure-free run");
 }
+
+/// Two sources with disjoint keys (0..8 and 8..16): a short one that ends
+/// early and a long one.
+fn uneven(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+    let out = env.arg("out").unwrap_or_default();
+    let short = env
+        .from_generator(Some(6_000), Some(20_000.0), |i| (i % 8, i))
+        .uid("short")
+        .set_parallelism(1);
+    let long = env
+        .from_generator(Some(24_000), Some(12_000.0), |i| (8 + i % 8, i))
+        .uid("long")
+        .set_parallelism(1);
+    short
+        .union([long])
+        .key_by(|t: &(u64, u64)| t.0)
+        .reduce(|a: (u64, u64), b: (u64, u64)| (a.0, a.1 + b.1))
+        .uid("sum")
+        .map(|(k, s): (u64, u64)| format!("{k},{s}"))
+        .write_as_text(&out)
+        .uid("sink");
+    Ok(())
+}
+
+fn uneven_expected() -> Vec<String> {
+    let mut lines = Vec::new();
+    for (offset, n) in [(0u64, 6_000u64), (8, 24_000)] {
+        let mut sums = [0u64; 8];
+        for i in 0..n {
+            let k = (i % 8) as usize;
+            sums[k] += i;
+            lines.push(format!("{},{}", offset as usize + k, sums[k]));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_source_that_ended_is_not_replayed_after_a_restore() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().display().to_string();
+    let mut reg = ProgramRegistry::new();
+    reg.register("uneven", "uneven sources", uneven);
+    // With periodic checkpoints on, a source whose input ended waits for a
+    // final checkpoint (its state then says "nothing left") before it ends.
+    let h = Harness::new(reg).with_config("execution.checkpointing.interval", "50 ms");
+    let args = ["--out", dir.as_str()];
+    let mut next_id = 1;
+    let mut job = h.start("uneven", &args, 2, 0, None);
+    let mut last = None;
+    while job.finished_tasks() == 0 {
+        let done = job.checkpoints_until(&mut next_id, Duration::from_millis(50), 1);
+        assert!(!job.all_terminal(), "job ended before the kill");
+        last = done.into_iter().last().or(last);
+    }
+    // The short source has ended; the long one still runs.
+    let done = job.checkpoints_until(&mut next_id, Duration::from_millis(50), 3);
+    assert_eq!(done.len(), 3, "declined: {:?}", job.declined);
+    let last = done.last().cloned().or(last).unwrap();
+    assert!(
+        last.handles_of("short").len() == 1,
+        "the ended source's final state is part of later checkpoints"
+    );
+    job.kill();
+    let mut job = h.start("uneven", &args, 2, 1, Some(&last));
+    job.checkpoints_until(&mut next_id, Duration::from_millis(50), usize::MAX);
+    job.wait_finished();
+    let got = committed_lines(out.path());
+    let want = uneven_expected();
+    assert_eq!(got.len(), want.len(), "lost or duplicated records");
+    assert!(got == want, "output differs from the failure-free run");
+}

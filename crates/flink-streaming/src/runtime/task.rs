@@ -207,6 +207,24 @@ struct Instance {
     operator_names: Vec<String>,
     valve: WatermarkValve,
     checkpoints: Checkpoints,
+    /// Whether the job takes periodic checkpoints.
+    checkpointing: bool,
+    /// Set when a source has no more input while checkpoints are on: the
+    /// task waits for a final checkpoint before it ends.
+    finishing: Option<FinalCheckpoint>,
+}
+
+/// A source task that has emitted all its input waits, like Flink's tasks
+/// after FLIP-147, until a checkpoint taken after its last record completes
+/// (its snapshot then says "nothing left"). Only then does it end its
+/// output and report FINISHED: a restore from any later checkpoint must not
+/// replay it from an older position.
+#[derive(Debug, Default)]
+struct FinalCheckpoint {
+    /// The first checkpoint triggered since the input ended.
+    triggered: Option<u64>,
+    /// Whether it completed.
+    done: bool,
 }
 
 enum Outcome {
@@ -492,10 +510,17 @@ fn instantiate(
         }
     }
     let uploader = SnapshotUploader::new(tdd.attempt, events.clone(), state_writer(tdd)?);
+    let checkpointing = tdd
+        .config
+        .get("execution.checkpointing.interval")
+        .and_then(|v| flink_config::value::parse_duration(v).ok())
+        .is_some_and(|d| !d.is_zero());
     Ok(Instance {
         head,
         operator_names,
         valve: WatermarkValve::new(channels),
+        checkpointing,
+        finishing: None,
         checkpoints: Checkpoints {
             attempt: tdd.attempt,
             events: events.clone(),
@@ -534,6 +559,11 @@ fn handle_commands(
                     }
                     driver.chain().checkpoint(&barrier, &mut collector)?;
                     inst.checkpoints.uploader.submit(id, collector);
+                    if let Some(f) = inst.finishing.as_mut()
+                        && f.triggered.is_none()
+                    {
+                        f.triggered = Some(id);
+                    }
                 }
                 Head::Input(..) => {
                     tracing::debug!(
@@ -543,11 +573,26 @@ fn handle_commands(
                 }
             },
             Command::CheckpointComplete(id) => match &mut inst.head {
-                Head::Source(d, _) => d.checkpoint_complete(id)?,
+                Head::Source(d, _) => {
+                    d.checkpoint_complete(id)?;
+                    if let Some(f) = inst.finishing.as_mut()
+                        && f.triggered.is_some_and(|t| id >= t)
+                    {
+                        f.done = true;
+                    }
+                }
                 Head::Input(dec, _) => dec.chain().checkpoint_complete(id)?,
             },
             Command::CheckpointAborted(id) => match &mut inst.head {
-                Head::Source(d, _) => d.chain().checkpoint_aborted(id)?,
+                Head::Source(d, _) => {
+                    if let Some(f) = inst.finishing.as_mut()
+                        && f.triggered == Some(id)
+                    {
+                        // Wait for the next one.
+                        f.triggered = None;
+                    }
+                    d.chain().checkpoint_aborted(id)?
+                }
                 Head::Input(dec, gates) => {
                     if inst.checkpoints.aligner.abort(id) {
                         release_alignment(gates, &mut inst.checkpoints);
@@ -662,17 +707,32 @@ fn drive(
             }
         }
         match &mut inst.head {
-            Head::Source(driver, _) => match driver.poll()? {
-                SourceStatus::MoreAvailable => {}
-                SourceStatus::NothingAvailable => std::thread::sleep(Duration::from_millis(1)),
-                SourceStatus::Finished => {
-                    // The end of a bounded input is the end of event time:
-                    // every timer and window fires (streaming and batch alike).
-                    driver.chain().watermark(i64::MAX)?;
-                    driver.chain().end_input()?;
-                    return Ok(Outcome::Finished);
+            Head::Source(driver, _) => {
+                if let Some(f) = &inst.finishing {
+                    if f.done {
+                        driver.chain().end_input()?;
+                        return Ok(Outcome::Finished);
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
                 }
-            },
+                match driver.poll()? {
+                    SourceStatus::MoreAvailable => {}
+                    SourceStatus::NothingAvailable => std::thread::sleep(Duration::from_millis(1)),
+                    SourceStatus::Finished => {
+                        // The end of a bounded input is the end of event time:
+                        // every timer and window fires (streaming and batch alike).
+                        driver.chain().watermark(i64::MAX)?;
+                        if inst.checkpointing {
+                            tracing::debug!("input ended; waiting for a final checkpoint");
+                            inst.finishing = Some(FinalCheckpoint::default());
+                        } else {
+                            driver.chain().end_input()?;
+                            return Ok(Outcome::Finished);
+                        }
+                    }
+                }
+            }
             Head::Input(decoder, gates) => {
                 let ck = &mut inst.checkpoints;
                 // Data held back during an alignment goes first.

@@ -203,6 +203,7 @@ impl Harness {
             acks: BTreeMap::new(),
             declined: BTreeMap::new(),
             failure: None,
+            last_acks: HashMap::new(),
             durations: Vec::new(),
         }
     }
@@ -224,6 +225,9 @@ pub struct RunningJob {
     acks: BTreeMap<u64, Vec<(ExecutionAttemptId, TaskStateSnapshot)>>,
     pub declined: BTreeMap<u64, Vec<String>>,
     pub failure: Option<TaskFailure>,
+    /// The last state each task acknowledged: a finished task's state is
+    /// carried into later checkpoints (it no longer changes).
+    last_acks: HashMap<ExecutionAttemptId, TaskStateSnapshot>,
     /// Trigger-to-last-acknowledgement time of every completed checkpoint.
     pub durations: Vec<Duration>,
 }
@@ -237,7 +241,10 @@ impl RunningJob {
                 }
                 self.states.insert(a, s);
             }
-            Ev::Ack(a, id, s) => self.acks.entry(id).or_default().push((a, s)),
+            Ev::Ack(a, id, s) => {
+                self.last_acks.insert(a, s.clone());
+                self.acks.entry(id).or_default().push((a, s));
+            }
             Ev::Decline(_, id, r) => self.declined.entry(id).or_default().push(r),
         }
     }
@@ -265,11 +272,26 @@ impl RunningJob {
             .all(|t| self.state(&t.attempt).is_some_and(|s| s.is_terminal()))
     }
 
-    /// Whether every task runs (checkpoints can only be triggered then).
+    /// Whether every task runs or has finished (checkpoints can be triggered then).
     pub fn all_running(&self) -> bool {
+        self.tasks.iter().all(|t| {
+            matches!(
+                self.state(&t.attempt),
+                Some(ExecutionState::Running | ExecutionState::Finished)
+            )
+        }) && !self.all_terminal()
+    }
+
+    /// Number of tasks that finished.
+    pub fn finished_tasks(&self) -> usize {
         self.tasks
             .iter()
-            .all(|t| self.state(&t.attempt) == Some(ExecutionState::Running))
+            .filter(|t| self.state(&t.attempt) == Some(ExecutionState::Finished))
+            .count()
+    }
+
+    fn finished_with_state(&self, a: &ExecutionAttemptId) -> bool {
+        self.state(a) == Some(ExecutionState::Finished) && self.last_acks.contains_key(a)
     }
 
     /// Checkpoint `id`: triggers it on the sources and waits up to `timeout`
@@ -285,8 +307,17 @@ impl RunningJob {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_millis() as i64;
+        if !self
+            .tasks
+            .iter()
+            .any(|t| t.source && self.state(&t.attempt) == Some(ExecutionState::Running))
+        {
+            return None; // all sources finished: nothing can start a checkpoint
+        }
         for t in self.tasks.iter().filter(|t| t.source) {
-            t.control.trigger_checkpoint(id, ts, false);
+            if self.state(&t.attempt) == Some(ExecutionState::Running) {
+                t.control.trigger_checkpoint(id, ts, false);
+            }
         }
         let deadline = Instant::now() + timeout;
         loop {
@@ -297,12 +328,17 @@ impl RunningJob {
                 .flatten()
                 .map(|(a, _)| *a)
                 .collect();
-            if acked.len() == self.tasks.len() {
+            if self
+                .tasks
+                .iter()
+                .all(|t| acked.contains(&t.attempt) || self.finished_with_state(&t.attempt))
+            {
                 break;
             }
             if self.declined.contains_key(&id)
                 || self.tasks.iter().any(|t| {
                     !acked.contains(&t.attempt)
+                        && !self.finished_with_state(&t.attempt)
                         && self.state(&t.attempt).is_some_and(|s| s.is_terminal())
                 })
                 || Instant::now() >= deadline
@@ -314,7 +350,12 @@ impl RunningJob {
             }
             self.pump(Duration::from_millis(5));
         }
-        let acks = self.acks.remove(&id).unwrap_or_default();
+        let mut acks = self.acks.remove(&id).unwrap_or_default();
+        for t in &self.tasks {
+            if !acks.iter().any(|(a, _)| *a == t.attempt) && self.finished_with_state(&t.attempt) {
+                acks.push((t.attempt, self.last_acks[&t.attempt].clone()));
+            }
+        }
         let parallelism: HashMap<ExecutionAttemptId, u32> = self
             .tasks
             .iter()
@@ -322,7 +363,9 @@ impl RunningJob {
             .collect();
         if notify {
             for t in &self.tasks {
-                t.control.notify_checkpoint_complete(id);
+                if self.state(&t.attempt) == Some(ExecutionState::Running) {
+                    t.control.notify_checkpoint_complete(id);
+                }
             }
         }
         Some(CompletedCheckpoint {
