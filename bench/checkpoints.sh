@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Checkpoint benchmarks (issue: checkpoints), on a release build of the integration-test bundle:
+#  1. Checkpoint duration (trigger -> _metadata written) and size for ~100 MB of keyed state on
+#     local disk: keyed running counts over KEYS keys (default 4 M) at parallelism 2.
+#  2. Time from `kill -9` of a TaskManager to the job running again from the latest checkpoint.
+# Usage: cargo build --release -p flink-it --bin flink-it-bundle && bench/checkpoints.sh [KEYS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${FLINK_IT_BUNDLE:-${CARGO_TARGET_DIR:-$here/target}/release/flink-it-bundle}"
+keys="${1:-4000000}"
+events=$((keys * 3))
+work="$(mktemp -d)"
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+cd "$work"
+port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+rpc=$(port); rest=$(port)
+D=(-D jobmanager.rpc.address=127.0.0.1 -D jobmanager.rpc.port=$rpc -D rest.address=127.0.0.1
+   -D rest.port=$rest -D taskmanager.host=127.0.0.1 -D taskmanager.numberOfTaskSlots=1
+   -D heartbeat.interval=1s -D heartbeat.timeout=10s)
+get() { curl -sf "http://127.0.0.1:$rest$1" || true; }
+"$bin" jobmanager "${D[@]}" > jm.log 2>&1 & pids+=($!)
+until get /overview >/dev/null && [ -n "$(get /overview)" ]; do sleep 0.2; done
+start_tm() { "$bin" taskmanager "${D[@]}" > "tm-$1.log" 2>&1 & pids+=($!); tms[$1]=$!; }
+declare -a tms
+start_tm 0; start_tm 1
+until [ "$(get /overview | python3 -c 'import json,sys;print(json.load(sys.stdin)["slots-total"])' 2>/dev/null)" = 2 ]; do sleep 0.2; done
+
+out=$("$bin" run -d -m "127.0.0.1:$rest" -p 2 \
+  -D execution.checkpointing.interval=5s -D "execution.checkpointing.dir=file://$work/ck" \
+  -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION \
+  exactly-once-counts --events "$events" --keys "$keys" --rate 200000 --output "$work/out")
+job=$(sed -n 's/.*submitted with JobID \([0-9a-f]*\).*/\1/p' <<<"$out")
+echo "job $job: $keys keys, $events events at parallelism 2, checkpoint every 5 s"
+
+ckjson() { get "/jobs/$job/checkpoints"; }
+completed() { ckjson | python3 -c 'import json,sys;print(json.load(sys.stdin)["counts"]["completed"])' 2>/dev/null || echo 0; }
+# Wait until all keys exist (3 completed checkpoints after ~10 s of input), then report.
+until [ "$(completed)" -ge 3 ]; do sleep 0.5; done
+ckjson | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+for h in sorted(c["history"], key=lambda h: h["id"]):
+    if h["status"] == "COMPLETED":
+        print("  checkpoint %3d: %7.1f MB state, %5d ms trigger -> _metadata written" % (h["id"], h["state_size"] / 1e6, h["end_to_end_duration"]))
+'
+latest=$(ls -d "$work/ck/$job"/chk-* | sort -t- -k2 -n | tail -1)
+echo "  on disk: $(du -sh "$latest" | cut -f1) in $latest ($(ls "$latest" | wc -l) files)"
+
+# 2. Kill a TaskManager: time until every task runs again, restored from the latest checkpoint.
+t0=$(date +%s.%N)
+kill -9 "${tms[1]}"; start_tm 2
+python3 - "$rest" "$job" "$t0" <<'PY'
+import json, sys, time, urllib.request
+rest, job, t0 = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def get(p):
+    try:
+        return json.load(urllib.request.urlopen("http://127.0.0.1:%s%s" % (rest, p), timeout=2))
+    except Exception:
+        return {}
+seen_fail = False
+while time.time() - t0 < 180:
+    j = get("/jobs/" + job)
+    if j.get("state") in ("RESTARTING", "FAILING"):
+        seen_fail = True
+    c = get("/jobs/%s/checkpoints" % job)
+    restored = c.get("counts", {}).get("restored", 0)
+    vs = j.get("vertices", [])
+    if restored >= 1 and vs and all(v["status"] == "RUNNING" for v in vs):
+        r = c["latest"]["restored"]
+        print("  TaskManager kill -> all tasks RUNNING from checkpoint %d: %.2f s" % (r["id"], time.time() - t0))
+        break
+    time.sleep(0.05)
+else:
+    print("  job did not recover within 180 s")
+PY
