@@ -181,3 +181,139 @@ async fn checkpoints(State(s): State<RestState>, Path(jobid): Path<String>) -> R
         .map_err(|e| RestError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{JobManagerConfig, JobManagerRunner, StandaloneResourceDriver};
+    use flink_types::{ChainedOperator, JobGraph, JobVertex, JobVertexId, ProgramRef, RuntimeMode};
+    use serde_json::{Value, json};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn graph() -> JobGraph {
+        JobGraph {
+            job_id: flink_types::JobId::generate(),
+            name: "waits for slots".into(),
+            program: ProgramRef {
+                name: "test".into(),
+                args: vec![],
+                bundle: None,
+            },
+            vertices: vec![JobVertex {
+                id: JobVertexId(0),
+                name: "Source".into(),
+                parallelism: 1,
+                max_parallelism: 128,
+                slot_sharing_group: "default".into(),
+                operators: vec![ChainedOperator {
+                    stream_node: 0,
+                    name: "Source".into(),
+                    uid: "src".into(),
+                }],
+                is_source: true,
+            }],
+            edges: vec![],
+            runtime_mode: RuntimeMode::Streaming,
+            config: BTreeMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn savepoint_endpoints_have_flink_shapes_and_clear_errors() {
+        let jm = JobManagerRunner::start(
+            JobManagerConfig {
+                rpc_address: "127.0.0.1".into(),
+                rpc_port: 0,
+                rest_address: "127.0.0.1".into(),
+                rest_port: 0,
+                ..JobManagerConfig::default()
+            },
+            Box::new(StandaloneResourceDriver),
+            Arc::new(flink_ha::StandaloneHaServices::new()),
+        )
+        .await
+        .unwrap();
+        let url = jm.rest_url();
+        let http = reqwest::Client::new();
+        let g = graph();
+        let job = jm.submit_job(g).await.unwrap();
+
+        // No TaskManagers: the tasks never run, so the savepoint fails clearly.
+        let r = http
+            .post(format!("{url}/jobs/{job}/savepoints"))
+            .json(&json!({"target-directory": "/tmp/sp", "cancel-job": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.unwrap()["request-id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let status = loop {
+            let v: Value = http
+                .get(format!("{url}/jobs/{job}/savepoints/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["status"]["id"] == "COMPLETED" {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let cause = status["operation"]["failure-cause"]["stack-trace"]
+            .as_str()
+            .unwrap();
+        assert!(
+            cause.contains("not all tasks of the job are running"),
+            "{status}"
+        );
+
+        // stop answers with a request id too; bad input is a 4xx naming the problem.
+        let r = http
+            .post(format!("{url}/jobs/{job}/stop"))
+            .json(&json!({"targetDirectory": "/tmp/sp", "drain": false}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let r = http
+            .post(format!("{url}/jobs/{job}/savepoints"))
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let r = http
+            .get(format!("{url}/jobs/{job}/savepoints/nope"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let other = flink_types::JobId::generate();
+        let r = http
+            .post(format!("{url}/jobs/{other}/savepoints"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+
+        let c: Value = http
+            .get(format!("{url}/jobs/{job}/checkpoints"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(c["counts"]["total"], 0, "{c}");
+        assert_eq!(c["counts"]["failed"], 0, "{c}");
+        assert!(c["latest"]["completed"].is_null(), "{c}");
+        jm.shutdown().await;
+    }
+}
