@@ -256,7 +256,11 @@ pub fn bench_main(args: &[String]) -> ExitCode {
         Ok(r) => {
             if a.json {
                 match serde_json::to_string(&r) {
-                    Ok(s) => println!("{s}"),
+                    // A closed stdout (e.g. `| head`) is not a benchmark failure.
+                    Ok(s) => {
+                        use std::io::Write;
+                        let _ = writeln!(std::io::stdout(), "{s}");
+                    }
                     Err(e) => {
                         eprintln!("cannot encode the result: {e}");
                         return ExitCode::from(1);
