@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Checkpoint benchmarks (issue: checkpoints), on a release build of the integration-test bundle:
 #  1. Checkpoint duration (trigger -> _metadata written) and size for ~100 MB of keyed state on
-#     local disk: keyed running counts over KEYS keys (default 4 M) at parallelism 2.
-#  2. Time from `kill -9` of a TaskManager to the job running again from the latest checkpoint.
+#     local disk: keyed running counts over KEYS keys (default 9.5 M, ~11 bytes each) at parallelism 2.
+#  2. Time from `kill -9` of a TaskManager to the job running again from the latest checkpoint
+#     (heartbeat.timeout=10 s here; detecting the dead TaskManager dominates).
 # Usage: cargo build --release -p flink-it --bin flink-it-bundle && bench/checkpoints.sh [KEYS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${FLINK_IT_BUNDLE:-${CARGO_TARGET_DIR:-$here/target}/release/flink-it-bundle}"
-keys="${1:-4000000}"
-events=$((keys * 3))
+keys="${1:-9500000}"
+events=$((keys * 2))
 work="$(mktemp -d)"
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
@@ -29,14 +30,20 @@ until [ "$(get /overview | python3 -c 'import json,sys;print(json.load(sys.stdin
 out=$("$bin" run -d -m "127.0.0.1:$rest" -p 2 \
   -D execution.checkpointing.interval=5s -D "execution.checkpointing.dir=file://$work/ck" \
   -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION \
-  exactly-once-counts --events "$events" --keys "$keys" --rate 200000 --output "$work/out")
+  exactly-once-counts --events "$events" --keys "$keys" --rate "${RATE:-300000}" --output "$work/out")
 job=$(sed -n 's/.*submitted with JobID \([0-9a-f]*\).*/\1/p' <<<"$out")
-echo "job $job: $keys keys, $events events at parallelism 2, checkpoint every 5 s"
+echo "job $job: $keys keys, $events events at parallelism 2 (each update also written by the exactly-once file sink), checkpoint every 5 s"
 
 ckjson() { get "/jobs/$job/checkpoints"; }
 completed() { ckjson | python3 -c 'import json,sys;print(json.load(sys.stdin)["counts"]["completed"])' 2>/dev/null || echo 0; }
-# Wait until all keys exist (3 completed checkpoints after ~10 s of input), then report.
-until [ "$(completed)" -ge 3 ]; do sleep 0.5; done
+latest_mb() { ckjson | python3 -c 'import json,sys;c=json.load(sys.stdin)["latest"]["completed"];print(int((c or {}).get("state_size",0)/1e6))' 2>/dev/null || echo 0; }
+# Wait until a completed checkpoint holds >= TARGET_MB (default 100) of state.
+target="${TARGET_MB:-100}"
+deadline=$((SECONDS + 600))
+until [ "$(latest_mb)" -ge "$target" ]; do
+  [ $SECONDS -lt $deadline ] || { echo "state did not reach $target MB"; break; }
+  sleep 0.5
+done
 ckjson | python3 -c '
 import json, sys
 c = json.load(sys.stdin)
