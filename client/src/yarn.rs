@@ -714,13 +714,19 @@ pub fn summarize_diagnostics(d: &str) -> String {
     let mut i = 0;
     while i < kept.len() {
         let w = kept[i];
-        if w == "at"
-            && kept
-                .get(i + 1)
-                .is_some_and(|n| n.contains('(') && n.ends_with(')'))
-        {
-            i += 2;
-            continue;
+        if w == "at" {
+            // A frame is "at pkg.Class.method(File.java:1)" or "...(Native Method)".
+            if let Some(n) = kept.get(i + 1).filter(|n| n.contains('(')) {
+                let end = if n.ends_with(')') {
+                    Some(i + 1)
+                } else {
+                    (i + 2..kept.len().min(i + 4)).find(|&j| kept[j].ends_with(')'))
+                };
+                if let Some(end) = end {
+                    i = end + 1;
+                    continue;
+                }
+            }
         }
         if w == "..." && kept.get(i + 2) == Some(&"more") {
             i += 3;
@@ -867,7 +873,11 @@ mod tests {
         assert_eq!(r.tm_memory_mb, 1024);
         assert_eq!(r.jm_memory_mb, 1600);
         r.validate(6144, 4).unwrap();
-        let e = r.validate(512, 4).unwrap_err().to_string();
+        let e = r.validate(1200, 4).unwrap_err().to_string();
+        assert!(e.contains("jobmanager.memory.process.size"), "{e}");
+        c.set_string("jobmanager.memory.process.size", "768m", src());
+        let r = ApplicationResources::from_config(&c).unwrap();
+        let e = r.validate(900, 4).unwrap_err().to_string();
         assert!(e.contains("taskmanager.memory.process.size"), "{e}");
         let e = r.validate(6144, 2).unwrap_err().to_string();
         assert!(e.contains("yarn.containers.vcores"), "{e}");

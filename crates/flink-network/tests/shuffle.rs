@@ -435,7 +435,10 @@ fn cancel_unblocks_blocked_writer_and_reader() {
     let t = Instant::now();
     wc.cancel();
     let (err, written) = writer.join().unwrap();
-    assert!(t.elapsed() < Duration::from_millis(500));
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "cancel did not wake the blocked call"
+    );
     assert!(matches!(err, NetworkError::Cancelled), "{err}");
     assert_eq!(written, 10);
 
@@ -448,7 +451,10 @@ fn cancel_unblocks_blocked_writer_and_reader() {
     let t = Instant::now();
     gc.cancel();
     let r = reader.join().unwrap();
-    assert!(t.elapsed() < Duration::from_millis(500));
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "cancel did not wake the blocked call"
+    );
     assert!(matches!(r, Err(NetworkError::Cancelled)), "{r:?}");
 }
 
