@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Checkpoint benchmarks (issue: checkpoints), on a release build of the integration-test bundle:
-#  1. Checkpoint duration (trigger -> _metadata written) and size for ~100 MB of keyed state on
-#     local disk: keyed running counts over KEYS keys (default 9.5 M, ~11 bytes each) at parallelism 2.
+#  1. Checkpoint duration (trigger -> _metadata written) and size for keyed state at parallelism 2
+#     on a standalone cluster of two TaskManagers. By default keyed running counts over KEYS keys
+#     (default 9.5 M, ~11 bytes each, ~100 MB), every update also written by the exactly-once file
+#     sink. With VALUE_BYTES=B, the `large-state` program instead keeps the latest B-byte value
+#     for each of KEYS keys (e.g. KEYS=9000000 VALUE_BYTES=100 for ~1 GB), emitting nothing.
 #  2. Time from `kill -9` of a TaskManager to the job running again from the latest checkpoint
-#     (heartbeat.timeout=10 s here; detecting the dead TaskManager dominates).
+#     (heartbeat.timeout=10 s here).
+# Environment: CKDIR (checkpoint directory; default file://<tmp>/ck, e.g. hdfs://host:port/ck with
+# HADOOP_CONF_DIR set), INTERVAL (5s), TARGET_MB (100), RATE (records/s, 300000).
 # Usage: cargo build --release -p flink-it --bin flink-it-bundle && bench/checkpoints.sh [KEYS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,12 +32,22 @@ declare -a tms
 start_tm 0; start_tm 1
 until [ "$(get /overview | python3 -c 'import json,sys;print(json.load(sys.stdin)["slots-total"])' 2>/dev/null)" = 2 ]; do sleep 0.2; done
 
-out=$("$bin" run -d -m "127.0.0.1:$rest" -p 2 \
-  -D execution.checkpointing.interval=5s -D "execution.checkpointing.dir=file://$work/ck" \
-  -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION \
-  exactly-once-counts --events "$events" --keys "$keys" --rate "${RATE:-300000}" --output "$work/out")
+ckdir="${CKDIR:-file://$work/ck}"
+interval="${INTERVAL:-5s}"
+common=(-d -m "127.0.0.1:$rest" -p 2 -D "execution.checkpointing.interval=$interval"
+  -D "execution.checkpointing.dir=$ckdir" -D execution.checkpointing.timeout=10min
+  -D execution.checkpointing.externalized-checkpoint-retention=RETAIN_ON_CANCELLATION)
+if [ -n "${VALUE_BYTES:-}" ]; then
+  out=$("$bin" run "${common[@]}" large-state --keys "$keys" --value-bytes "$VALUE_BYTES" \
+    --events $((keys * 100)) --rate "${RATE:-300000}")
+  what="$keys keys x $VALUE_BYTES-byte values"
+else
+  out=$("$bin" run "${common[@]}" exactly-once-counts --events "$events" --keys "$keys" \
+    --rate "${RATE:-300000}" --output "$work/out")
+  what="$keys keys, running counts (each update also written by the exactly-once file sink)"
+fi
 job=$(sed -n 's/.*submitted with JobID \([0-9a-f]*\).*/\1/p' <<<"$out")
-echo "job $job: $keys keys, $events events at parallelism 2 (each update also written by the exactly-once file sink), checkpoint every 5 s"
+echo "job $job: $what at parallelism 2, checkpoint every $interval to $ckdir"
 
 ckjson() { get "/jobs/$job/checkpoints"; }
 completed() { ckjson | python3 -c 'import json,sys;print(json.load(sys.stdin)["counts"]["completed"])' 2>/dev/null || echo 0; }
@@ -51,8 +66,10 @@ for h in sorted(c["history"], key=lambda h: h["id"]):
     if h["status"] == "COMPLETED":
         print("  checkpoint %3d: %7.1f MB state, %5d ms trigger -> _metadata written" % (h["id"], h["state_size"] / 1e6, h["end_to_end_duration"]))
 '
-latest=$(ls -d "$work/ck/$job"/chk-* | sort -t- -k2 -n | tail -1)
-echo "  on disk: $(du -sh "$latest" | cut -f1) in $latest ($(ls "$latest" | wc -l) files)"
+if [ -z "${CKDIR:-}" ]; then
+  latest=$(ls -d "$work/ck/$job"/chk-* | sort -t- -k2 -n | tail -1)
+  echo "  on disk: $(du -sh "$latest" | cut -f1) in $latest ($(ls "$latest" | wc -l) files)"
+fi
 
 # 2. Kill a TaskManager: time until every task runs again, restored from the latest checkpoint.
 t0=$(date +%s.%N)

@@ -130,6 +130,13 @@ impl TaskExecutorGateway for TaskExecutorService {
         ack()
     }
 
+    async fn heartbeat_from_resource_manager(
+        &self,
+        _request: Request<pb::HeartbeatFromResourceManagerRequest>,
+    ) -> Result<Response<pb::Ack>, Status> {
+        ack()
+    }
+
     async fn free_slot(
         &self,
         request: Request<pb::FreeSlotRequest>,

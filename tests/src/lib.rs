@@ -194,7 +194,8 @@ pub struct StandaloneCluster {
 /// Minimal temp dir (avoids a dependency).
 pub mod tempfile_dir {
     use std::path::{Path, PathBuf};
-    /// A directory removed on drop.
+    /// A directory removed on drop, unless the test is failing (so the logs
+    /// its panic message points to are still there).
     pub struct Dir(PathBuf);
     impl Dir {
         /// A new unique directory under the system temp dir.
@@ -217,6 +218,10 @@ pub mod tempfile_dir {
     }
     impl Drop for Dir {
         fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!("kept {} for the failing test", self.0.display());
+                return;
+            }
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }

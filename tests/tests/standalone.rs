@@ -155,3 +155,94 @@ fn backpressure_keeps_task_manager_memory_bounded() {
         "TaskManager RSS grew from {first} KiB to {max} KiB under back-pressure"
     );
 }
+
+#[test]
+fn a_killed_task_manager_is_dropped_without_waiting_for_the_heartbeat_timeout() {
+    // heartbeat.timeout is 10 minutes: only the failed RPCs to the dead
+    // TaskManager (heartbeat.rpc-failure-threshold) can remove it in time.
+    let mut cluster = StandaloneCluster::start(&bundle_bin(), 2, 1, &["heartbeat.timeout=10 min"]);
+    let output = run_with_timeout(
+        Command::new(bundle_bin()).args([
+            "run",
+            "-d",
+            "-m",
+            &cluster.rest,
+            "-p",
+            "2",
+            "-D",
+            "restart-strategy.type=fixed-delay",
+            "-D",
+            "restart-strategy.fixed-delay.attempts=5",
+            "-D",
+            "restart-strategy.fixed-delay.delay=200 ms",
+            "slow-sink",
+        ]),
+        TIMEOUT,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{stdout}");
+    let job = stdout
+        .split("JobID ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("job id in output")
+        .to_string();
+    let running = |c: &StandaloneCluster| {
+        c.get_json(&format!("/jobs/{job}")).is_some_and(|j| {
+            j["state"] == "RUNNING"
+                && j["vertices"]
+                    .as_array()
+                    .is_some_and(|vs| vs.iter().all(|v| v["status"] == "RUNNING"))
+        })
+    };
+    let wait = |c: &StandaloneCluster, what: &str, f: &dyn Fn(&StandaloneCluster) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !f(c) {
+            assert!(
+                Instant::now() < deadline,
+                "{what}; logs in {}",
+                c.log_dir.path().display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait(&cluster, "the job did not start", &running);
+    let task_managers = |c: &StandaloneCluster| -> Vec<String> {
+        c.get_json("/taskmanagers")
+            .and_then(|t| {
+                t["taskmanagers"].as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|tm| tm["id"].as_str().map(str::to_string))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    };
+    let before = task_managers(&cluster);
+    assert_eq!(before.len(), 2, "{before:?}");
+    let failures = |c: &StandaloneCluster| {
+        c.get_json(&format!("/jobs/{job}/exceptions"))
+            .and_then(|e| e["exceptionHistory"]["entries"].as_array().map(|a| a.len()))
+            .unwrap_or(0)
+    };
+    assert_eq!(failures(&cluster), 0);
+    cluster.kill_task_manager(1);
+    cluster.add_task_manager();
+    // The replacement registered, one of the two earlier TaskManagers is gone,
+    // and the job failed over and runs again.
+    wait(
+        &cluster,
+        "the dead TaskManager was not removed and the job did not run again",
+        &|c| {
+            let now = task_managers(c);
+            now.len() == 2
+                && now.iter().filter(|id| before.contains(id)).count() == 1
+                && failures(c) >= 1
+                && running(c)
+        },
+    );
+    let _ = run_with_timeout(
+        Command::new(bundle_bin()).args(["cancel", "-m", &cluster.rest, &job]),
+        TIMEOUT,
+    );
+}

@@ -336,6 +336,11 @@ impl DriverTask {
                     diag.truncate(cut);
                     diag.push_str(" ...");
                 }
+                // As Flink does: the staging directory goes first, so that once
+                // YARN reports the application as ended, nothing of it is left.
+                if let Some(dir) = &self.settings.staging_dir {
+                    delete_staging_dir(dir).await;
+                }
                 tracing::info!(?status, diagnostics = %diag, "unregistering the ApplicationMaster");
                 let r = if self.registration.is_some() {
                     self.am
@@ -345,9 +350,6 @@ impl DriverTask {
                 } else {
                     Ok(())
                 };
-                if let Some(dir) = &self.settings.staging_dir {
-                    delete_staging_dir(dir).await;
-                }
                 let _ = reply.send(r);
                 true
             }
@@ -541,13 +543,20 @@ fn container_diagnostics(s: &ContainerStatusProto) -> String {
     }
 }
 
+/// Deletes the staging directory; bounded so that an unreachable NameNode
+/// cannot keep the ApplicationMaster from unregistering.
 async fn delete_staging_dir(dir: &str) {
     let settings = flink_fs::HadoopSettings::default();
     match flink_fs::resolve(dir, &settings) {
-        Ok((fs, path)) => match fs.delete(&path, true).await {
-            Ok(_) => tracing::info!(dir, "deleted the application's staging directory"),
-            Err(e) => tracing::warn!(dir, error = %e, "could not delete the staging directory"),
-        },
+        Ok((fs, path)) => {
+            match tokio::time::timeout(Duration::from_secs(30), fs.delete(&path, true)).await {
+                Ok(Ok(_)) => tracing::info!(dir, "deleted the application's staging directory"),
+                Ok(Err(e)) => {
+                    tracing::warn!(dir, error = %e, "could not delete the staging directory")
+                }
+                Err(_) => tracing::warn!(dir, "deleting the staging directory timed out (30 s)"),
+            }
+        }
         Err(e) => tracing::warn!(dir, error = %e, "could not delete the staging directory"),
     }
 }

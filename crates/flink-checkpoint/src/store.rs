@@ -163,7 +163,8 @@ impl CheckpointStorage {
                         tracing::warn!(
                             checkpoint = id,
                             skipped = ?problems,
-                            "falling back to an older checkpoint because newer ones cannot be read"
+                            "falling back to an older checkpoint because newer ones cannot be read; \
+                             output that exactly-once sinks committed after it is written again"
                         );
                     }
                     return Ok(Some(c));

@@ -32,6 +32,11 @@ pub struct JobManagerConfig {
     /// `heartbeat.timeout` (50 s).
     #[serde(rename = "heartbeat.timeout", with = "duration_ms")]
     pub heartbeat_timeout: Duration,
+    /// `heartbeat.rpc-failure-threshold` (2): a TaskManager whose RPCs fail to
+    /// connect this many times in a row is considered lost without waiting
+    /// for `heartbeat.timeout`; 0 disables.
+    #[serde(rename = "heartbeat.rpc-failure-threshold")]
+    pub rpc_failure_threshold: u32,
     /// `slot.request.timeout` (5 min).
     #[serde(rename = "slot.request.timeout", with = "duration_ms")]
     pub slot_request_timeout: Duration,
@@ -64,6 +69,7 @@ impl Default for JobManagerConfig {
             rest_port: 8081,
             heartbeat_interval: Duration::from_secs(10),
             heartbeat_timeout: Duration::from_secs(50),
+            rpc_failure_threshold: 2,
             slot_request_timeout: Duration::from_secs(300),
             taskmanager_timeout: Duration::from_secs(30),
             slots_per_task_manager: 1,
@@ -89,6 +95,7 @@ impl JobManagerConfig {
                 "rest.port" => c.rest_port = parse_num(k, v)?,
                 "heartbeat.interval" => c.heartbeat_interval = parse_duration(k, v)?,
                 "heartbeat.timeout" => c.heartbeat_timeout = parse_duration(k, v)?,
+                "heartbeat.rpc-failure-threshold" => c.rpc_failure_threshold = parse_num(k, v)?,
                 "slot.request.timeout" => c.slot_request_timeout = parse_duration(k, v)?,
                 "resourcemanager.taskmanager-timeout" => {
                     c.taskmanager_timeout = parse_duration(k, v)?

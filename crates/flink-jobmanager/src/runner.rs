@@ -87,6 +87,7 @@ impl JobManagerRunner {
         let settings = ResourceManagerSettings {
             heartbeat_interval: config.heartbeat_interval,
             heartbeat_timeout: config.heartbeat_timeout,
+            rpc_failure_threshold: config.rpc_failure_threshold,
             slot_request_timeout: config.slot_request_timeout,
             taskmanager_timeout: config.taskmanager_timeout,
             worker_registration_timeout: config.worker_registration_timeout,

@@ -1,5 +1,5 @@
 //! A job bundle with the programs the integration tests need, plus the
-//! built-in examples: `panic`, `slow-sink`, `slow-wordcount`, `exactly-once-counts`.
+//! built-in examples: `panic`, `slow-sink`, `slow-wordcount`, `exactly-once-counts`, `large-state`.
 
 use flink_rs::{Collector, ProgramError, ProgramRegistry, StreamExecutionEnvironment};
 
@@ -99,6 +99,40 @@ fn exactly_once_counts(env: &StreamExecutionEnvironment) -> Result<(), ProgramEr
     Ok(())
 }
 
+/// Keyed state of a chosen size for checkpoint benchmarks: `--keys N` keys, each holding the
+/// latest `--value-bytes B` payload (default 100) written to it, fed by a generator of
+/// `--events` records (default 3 x keys) at `--rate` records/s; nothing is emitted downstream.
+fn large_state(env: &StreamExecutionEnvironment) -> Result<(), ProgramError> {
+    env.set_job_name("Large keyed state");
+    let keys: u64 = env
+        .arg("keys")
+        .unwrap_or_else(|| "1000000".into())
+        .parse()?;
+    let value_bytes: usize = env
+        .arg("value-bytes")
+        .unwrap_or_else(|| "100".into())
+        .parse()?;
+    let events: u64 = match env.arg("events") {
+        Some(v) => v.parse()?,
+        None => keys.saturating_mul(3),
+    };
+    let rate: Option<f64> = env.arg("rate").map(|v| v.parse()).transpose()?;
+    env.from_generator(Some(events), rate, move |i| {
+        let mut v = format!("{i:020}");
+        v.extend(std::iter::repeat_n(
+            'x',
+            value_bytes.saturating_sub(v.len()),
+        ));
+        (i % keys, v)
+    })
+    .key_by(|(k, _): &(u64, String)| *k)
+    .reduce(|_old: (u64, String), new: (u64, String)| new)
+    .name("Latest Value")
+    .filter(|_: &(u64, String)| false)
+    .discard();
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     let mut registry = ProgramRegistry::new();
     flink_examples::register_examples(&mut registry);
@@ -108,6 +142,11 @@ fn main() -> std::process::ExitCode {
         "exactly-once-counts",
         "keyed running counts through the exactly-once file sink",
         exactly_once_counts,
+    );
+    registry.register(
+        "large-state",
+        "keyed state of --keys N x --value-bytes B, for checkpoint benchmarks",
+        large_state,
     );
     registry.register(
         "slow-wordcount",

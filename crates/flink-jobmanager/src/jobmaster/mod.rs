@@ -22,7 +22,7 @@ use details::{ExceptionInfo, JobDetails, JobResult};
 use execution_graph::{Placement, build_tdd, slot_offsets};
 use flink_proto::{convert, pb};
 use flink_types::{
-    ExecutionAttemptId, ExecutionState, JobGraph, JobStatus, JobVertexId, TaskFailure,
+    ExecutionAttemptId, ExecutionState, JobGraph, JobStatus, JobVertexId, ResourceId, TaskFailure,
     TaskStateSnapshot,
 };
 use parking_lot::Mutex;
@@ -257,15 +257,19 @@ impl JobMaster {
                     tdd: convert::encode_tdd(&tdd),
                 };
                 let attempt = tdd.attempt;
+                let registration_id = slot.registration_id.clone();
                 submissions.push(async move {
                     let r = gw.submit_task(req).await;
-                    (attempt, name, addr, rid, r)
+                    (attempt, name, addr, rid, registration_id, r)
                 });
             }
         }
         tracing::info!(job = %g.job_id, attempt = dep.attempt, tasks = submissions.len(), "deploying tasks");
-        for (attempt, name, addr, rid, r) in futures::future::join_all(submissions).await {
+        for (attempt, name, addr, rid, registration_id, r) in
+            futures::future::join_all(submissions).await
+        {
             if let Err(status) = r {
+                self.rm.report_rpc_failure(&rid, &registration_id, &status);
                 let err = flink_proto::status::from_status("SubmitTask", &addr, &status);
                 self.update_execution(&attempt, ExecutionState::Failed, None);
                 return Phase::Failing(
@@ -508,7 +512,14 @@ impl JobMaster {
                 if done {
                     finished.push(attempt);
                 }
-                gateways.insert(attempt, slot.gateway.clone());
+                gateways.insert(
+                    attempt,
+                    (
+                        slot.gateway.clone(),
+                        slot.location.resource_id.clone(),
+                        slot.registration_id.clone(),
+                    ),
+                );
                 tasks.push(DeployedTask {
                     attempt,
                     is_source: v.is_source,
@@ -516,7 +527,13 @@ impl JobMaster {
                 });
             }
         }
-        cp.job_running(tasks, Arc::new(TaskGateways(gateways)));
+        cp.job_running(
+            tasks,
+            Arc::new(TaskGateways {
+                gateways,
+                rm: self.rm.clone(),
+            }),
+        );
         for a in finished {
             cp.task_finished(a);
         }
@@ -565,8 +582,16 @@ impl JobMaster {
                 let req = pb::CancelTaskRequest {
                     attempt: Some(convert::attempt_to_proto(a)),
                 };
+                // A TaskManager that cannot be reached is probed and, if gone,
+                // removed: its tasks then count as failed without waiting for
+                // the cancel timeout or the heartbeat timeout.
+                let rm = self.rm.clone();
+                let rid = slot.location.resource_id.clone();
+                let registration_id = slot.registration_id.clone();
                 tokio::spawn(async move {
-                    let _ = gw.cancel_task(req).await;
+                    if let Err(status) = gw.cancel_task(req).await {
+                        rm.report_rpc_failure(&rid, &registration_id, &status);
+                    }
                 });
             }
         }
@@ -694,7 +719,11 @@ impl crate::checkpoint::JobMasterActions for MasterActions {
 }
 
 /// Sends checkpoint RPCs to the gateways of a deployment's tasks.
-struct TaskGateways(HashMap<ExecutionAttemptId, TaskExecutorClient>);
+struct TaskGateways {
+    /// Gateway, TaskManager and its registration, per task.
+    gateways: HashMap<ExecutionAttemptId, (TaskExecutorClient, ResourceId, String)>,
+    rm: Arc<ResourceManager>,
+}
 
 impl TaskGateways {
     fn send<F, Fut>(&self, attempt: ExecutionAttemptId, call: F)
@@ -704,11 +733,14 @@ impl TaskGateways {
             + Send
             + 'static,
     {
-        if let Some(gw) = self.0.get(&attempt) {
+        if let Some((gw, rid, registration_id)) = self.gateways.get(&attempt) {
             let fut = call(gw.clone());
+            let (rm, rid, registration_id) =
+                (self.rm.clone(), rid.clone(), registration_id.clone());
             tokio::spawn(async move {
                 if let Err(e) = fut.await {
                     tracing::debug!(%attempt, error = %e, "checkpoint RPC failed");
+                    rm.report_rpc_failure(&rid, &registration_id, &e);
                 }
             });
         }

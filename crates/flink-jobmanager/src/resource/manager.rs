@@ -124,6 +124,9 @@ pub struct ResourceManagerSettings {
     pub heartbeat_interval: Duration,
     /// `heartbeat.timeout`.
     pub heartbeat_timeout: Duration,
+    /// `heartbeat.rpc-failure-threshold`: consecutive failed RPCs (the one
+    /// reported plus probes) after which a TaskManager is lost; 0 disables.
+    pub rpc_failure_threshold: u32,
     /// `slot.request.timeout`.
     pub slot_request_timeout: Duration,
     /// `resourcemanager.taskmanager-timeout`.
@@ -151,6 +154,8 @@ struct RegisteredTaskManager {
     idle_since: Option<Instant>,
     /// Being released: no new slots are allocated on it.
     releasing: bool,
+    /// A reachability probe is running (see [`ResourceManager::report_rpc_failure`]).
+    probing: bool,
 }
 
 impl RegisteredTaskManager {
@@ -316,6 +321,7 @@ impl ResourceManager {
                 last_heartbeat_wall_ms: now_ms(),
                 idle_since: Some(now),
                 releasing: false,
+                probing: false,
             };
             let previous = st.task_managers.insert(reg.resource_id.clone(), tm);
             if previous.is_none() {
@@ -413,6 +419,76 @@ impl ResourceManager {
             }
             None => false,
         }
+    }
+
+    /// Reports that an RPC to a TaskManager failed. A transport failure
+    /// (connection refused or reset: the process is gone) starts a probe that
+    /// sends `heartbeat.rpc-failure-threshold - 1` more heartbeats, 200 ms
+    /// apart; if all fail, the TaskManager is removed at once instead of after
+    /// `heartbeat.timeout` (Flink's `heartbeat.rpc-failure-threshold`). Other
+    /// errors (the TaskManager answered) are ignored here.
+    pub fn report_rpc_failure(
+        self: &Arc<Self>,
+        resource_id: &ResourceId,
+        registration_id: &str,
+        status: &tonic::Status,
+    ) {
+        let threshold = self.settings.rpc_failure_threshold;
+        if threshold == 0 || !is_unreachable(status) {
+            return;
+        }
+        let (mut gateway, address) = {
+            let mut st = self.state.lock();
+            let Some(tm) = st.task_managers.get_mut(resource_id) else {
+                return;
+            };
+            if tm.probing || tm.registration_id != registration_id {
+                return;
+            }
+            tm.probing = true;
+            (tm.gateway.clone(), tm.location.rpc_address.clone())
+        };
+        let first_error = status.message().to_string();
+        let rm = Arc::downgrade(self);
+        let resource_id = resource_id.clone();
+        let registration_id = registration_id.to_string();
+        tracing::info!(%resource_id, %address, error = %first_error, "RPC to TaskManager failed; probing it");
+        tokio::spawn(async move {
+            let mut failures = 1;
+            let mut last_error = first_error;
+            while failures < threshold {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let mut req = tonic::Request::new(pb::HeartbeatFromResourceManagerRequest {});
+                req.set_timeout(Duration::from_secs(2));
+                match gateway.heartbeat_from_resource_manager(req).await {
+                    Err(s) if is_unreachable(&s) || s.code() == tonic::Code::DeadlineExceeded => {
+                        failures += 1;
+                        last_error = s.message().to_string();
+                    }
+                    _ => break,
+                }
+            }
+            let Some(rm) = rm.upgrade() else { return };
+            if failures >= threshold {
+                let same = rm
+                    .state
+                    .lock()
+                    .task_managers
+                    .get(&resource_id)
+                    .is_some_and(|tm| tm.registration_id == registration_id);
+                if same {
+                    rm.remove_task_manager(
+                        &resource_id,
+                        format!(
+                            "TaskManager at {address} is unreachable ({failures} RPCs failed in a row, \
+                             heartbeat.rpc-failure-threshold={threshold}): {last_error}"
+                        ),
+                    );
+                }
+            } else if let Some(tm) = rm.state.lock().task_managers.get_mut(&resource_id) {
+                tm.probing = false;
+            }
+        });
     }
 
     fn worker_terminated(&self, resource_id: ResourceId, diagnostics: String) {
@@ -772,6 +848,12 @@ impl Drop for Reservation<'_> {
 }
 
 /// Milliseconds since the Unix epoch.
+/// A transport failure: the peer could not be reached or the connection
+/// broke, as opposed to an error the peer answered with.
+fn is_unreachable(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Unavailable
+}
+
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -268,7 +268,15 @@ impl TextFileSink {
             Err(e) if e.is_not_found() => Vec::new(),
             Err(e) => return Err(fs_err(format!("cannot list '{}'", self.uri), e)),
         };
+        let mut beyond: Option<u64> = None;
         for e in entries {
+            if let Some((subtask, part)) = parse_committed(e.path.name())
+                && subtask == self.subtask
+                && part >= self.next_part
+            {
+                beyond = beyond.max(Some(part));
+                continue;
+            }
             let Some((subtask, part)) = parse_in_progress(e.path.name()) else {
                 continue;
             };
@@ -279,8 +287,29 @@ impl TextFileSink {
                     .map_err(|err| fs_err(format!("cannot delete stale '{}'", e.path), err))?;
             }
         }
+        // Committed parts past the restored counter exist only when the job was
+        // restored from an older checkpoint than the latest one that completed
+        // (the newer ones were unreadable): keep them and go on after them.
+        // Their records are replayed, so they appear twice.
+        if let Some(last) = beyond {
+            tracing::warn!(
+                sink = %self.uri,
+                subtask = self.subtask,
+                restored_part = self.next_part,
+                last_committed_part = last,
+                "committed files newer than the restored checkpoint exist (restored from an older \
+                 checkpoint): keeping them; records after that checkpoint are written again"
+            );
+            self.next_part = last + 1;
+        }
         Ok(())
     }
+}
+
+/// `(subtask, part)` of a committed file name.
+fn parse_committed(name: &str) -> Option<(u32, u64)> {
+    let (subtask, part) = name.strip_prefix("part-")?.split_once('-')?;
+    Some((subtask.parse().ok()?, part.parse().ok()?))
 }
 
 /// `(subtask, part)` of an in-progress file name.
@@ -593,6 +622,49 @@ mod tests {
                 ("part-0-0".into(), "1\n2\n".into()),
                 ("part-0-1".into(), "3\n".into()),
                 ("part-0-2".into(), "4\n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn restore_from_an_older_checkpoint_does_not_reuse_committed_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().display().to_string();
+        let mut out = VecOutput::<()>::default();
+        // An older checkpoint's state: part 0 pending, counter at 1. A later
+        // checkpoint (now unreadable) had committed parts 1 and 2.
+        std::fs::write(dir.path().join(".part-0-0.inprogress"), "a\n").unwrap();
+        std::fs::write(dir.path().join("part-0-1"), "b\n").unwrap();
+        std::fs::write(dir.path().join("part-0-2"), "c\n").unwrap();
+        std::fs::write(dir.path().join(".part-0-3.inprogress"), "d\n").unwrap();
+        let ctx = RuntimeContext::standalone("Text File Sink");
+        let state = TextFileSinkState {
+            subtask: 0,
+            next_part: 1,
+            pending: vec![PendingFile {
+                checkpoint: 1,
+                subtask: 0,
+                part: 0,
+                dir: format!("file://{uri}"),
+            }],
+        };
+        let bytes = bincode::serde::encode_to_vec(&state, crate::element::codec()).unwrap();
+        let ctx = {
+            let mut c = ctx_with(Some(vec![bytes]));
+            c.operator_uid = ctx.operator_uid.clone();
+            c
+        };
+        let mut sink = TextFileSink::new(&uri, &ctx);
+        StreamOperator::<String, ()>::open(&mut sink, &ctx).unwrap();
+        sink.process("b".to_string(), None, &mut out).unwrap();
+        StreamOperator::<String, ()>::end_input(&mut sink, &mut out).unwrap();
+        assert_eq!(
+            files(dir.path()),
+            vec![
+                ("part-0-0".into(), "a\n".into()),
+                ("part-0-1".into(), "b\n".into()),
+                ("part-0-2".into(), "c\n".into()),
+                ("part-0-3".into(), "b\n".into()),
             ]
         );
     }
