@@ -25,8 +25,8 @@ use flink_config::options::{self, ExternalizedCheckpointRetention};
 use flink_config::{CheckpointingConfig, ConfigSource, Configuration};
 use flink_fs::HadoopSettings;
 use flink_types::{
-    ExecutionAttemptId, JobGraph, JobId, JobStatus, JobVertexId, RuntimeMode, TaskRestore,
-    TaskStateSnapshot,
+    ExecutionAttemptId, JobGraph, JobId, JobStatus, JobVertexId, RuntimeMode, StateLocation,
+    TaskRestore, TaskStateSnapshot,
 };
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -136,6 +136,11 @@ struct Running {
     tasks: Vec<DeployedTask>,
     finished: HashSet<ExecutionAttemptId>,
     gateway: Arc<dyn CheckpointTaskGateway>,
+    /// The newest acknowledged snapshot of each task, by checkpoint id. A
+    /// task that has finished contributes its last one to later checkpoints
+    /// (Flink's FLIP-147): restored from them it has nothing left to do
+    /// instead of starting over.
+    last_acked: HashMap<ExecutionAttemptId, (u64, TaskStateSnapshot)>,
 }
 
 impl Running {
@@ -299,7 +304,35 @@ impl Shared {
                 .gateway
                 .trigger_checkpoint(*a, id, timestamp_ms, is_savepoint);
         }
-        let num_subtasks = awaiting.len() as u64;
+        let mut operators = BTreeMap::new();
+        let mut num_subtasks = awaiting.len() as u64;
+        for t in &running.tasks {
+            if !running.finished.contains(&t.attempt) {
+                continue;
+            }
+            let Some((acked_in, snapshot)) = running.last_acked.get(&t.attempt) else {
+                continue;
+            };
+            // Inline state lives in the metadata and can be carried over; a
+            // file belongs to the older checkpoint's directory, which
+            // retention deletes.
+            let inline = snapshot
+                .values()
+                .flatten()
+                .all(|h| matches!(h.location, StateLocation::Inline(_)));
+            if inline {
+                self.merge_snapshot(&mut operators, t.attempt, snapshot.clone());
+                num_subtasks += 1;
+            } else {
+                tracing::warn!(
+                    task = %t.attempt,
+                    checkpoint = id,
+                    from = acked_in,
+                    "the finished task's state is in files of an older checkpoint and is not \
+                     carried over; restored from this checkpoint it starts from its beginning"
+                );
+            }
+        }
         st.pending.insert(
             id,
             Pending {
@@ -309,7 +342,7 @@ impl Shared {
                 savepoint,
                 awaiting,
                 num_subtasks,
-                operators: BTreeMap::new(),
+                operators,
                 latest_ack_ms: timestamp_ms,
             },
         );
@@ -484,22 +517,18 @@ impl Shared {
                 return;
             }
             p.latest_ack_ms = now_ms();
-            let (par, max_par) = self
-                .uid_info(attempt.vertex)
-                .map(|(p, m, _)| (*p, *m))
-                .unwrap_or((1, 1));
-            for (uid, handles) in snapshot {
-                let op = p.operators.entry(uid).or_insert_with(|| OperatorState {
-                    parallelism: par,
-                    max_parallelism: max_par,
-                    subtasks: BTreeMap::new(),
-                });
-                op.subtasks
-                    .entry(attempt.subtask)
-                    .or_default()
-                    .extend(handles);
+            let mut operators = std::mem::take(&mut p.operators);
+            self.merge_snapshot(&mut operators, attempt, snapshot.clone());
+            p.operators = operators;
+            let complete = p.awaiting.is_empty();
+            if let Some(r) = st.running.as_mut()
+                && r.last_acked
+                    .get(&attempt)
+                    .is_none_or(|(prev, _)| *prev < id)
+            {
+                r.last_acked.insert(attempt, (id, snapshot));
             }
-            if p.awaiting.is_empty() {
+            if complete {
                 st.pending.remove(&id)
             } else {
                 None
@@ -508,6 +537,30 @@ impl Shared {
         if let Some(p) = done {
             let this = Arc::clone(self);
             tokio::spawn(async move { this.finalize(id, p).await });
+        }
+    }
+
+    /// Adds a task's snapshot to a checkpoint's operator states.
+    fn merge_snapshot(
+        &self,
+        operators: &mut BTreeMap<String, OperatorState>,
+        attempt: ExecutionAttemptId,
+        snapshot: TaskStateSnapshot,
+    ) {
+        let (par, max_par) = self
+            .uid_info(attempt.vertex)
+            .map(|(p, m, _)| (*p, *m))
+            .unwrap_or((1, 1));
+        for (uid, handles) in snapshot {
+            let op = operators.entry(uid).or_insert_with(|| OperatorState {
+                parallelism: par,
+                max_parallelism: max_par,
+                subtasks: BTreeMap::new(),
+            });
+            op.subtasks
+                .entry(attempt.subtask)
+                .or_default()
+                .extend(handles);
         }
     }
 
@@ -822,6 +875,7 @@ impl CheckpointCoordinator for DefaultCheckpointCoordinator {
                 tasks,
                 finished: HashSet::new(),
                 gateway,
+                last_acked: HashMap::new(),
             });
             st.generation
         };

@@ -712,3 +712,53 @@ async fn finished_tasks_do_not_block_checkpoints() {
     }
     h.cp.job_stopped();
 }
+
+#[tokio::test]
+async fn a_finished_task_s_last_state_is_carried_into_later_checkpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(
+        tmp.path(),
+        2,
+        &[("execution.checkpointing.interval", ms(20))],
+    );
+    h.run(0).await;
+    let inline = |uid: &str, v: u8| {
+        BTreeMap::from([(
+            uid.to_string(),
+            vec![StateHandle {
+                location: StateLocation::Inline(vec![v; 4]),
+                key_group_offsets: vec![],
+                size: 4,
+            }],
+        )])
+    };
+    let (id, _) = h.next_trigger().await;
+    h.cp.acknowledge(attempt(&h.graph, 0, 0, 0), id, inline("src", 1));
+    h.cp.acknowledge(attempt(&h.graph, 1, 0, 0), id, inline("sum", 2));
+    h.cp.acknowledge(attempt(&h.graph, 1, 1, 0), id, inline("sum", 3));
+    h.completes(id).await;
+    // Sum 1 has acknowledged its final checkpoint and ends.
+    h.cp.task_finished(attempt(&h.graph, 1, 1, 0));
+    for round in 0..2u8 {
+        let (next, _) = h.next_trigger().await;
+        h.cp.acknowledge(attempt(&h.graph, 0, 0, 0), next, inline("src", 10 + round));
+        h.cp.acknowledge(attempt(&h.graph, 1, 0, 0), next, inline("sum", 20 + round));
+        let mut completes = 0;
+        while completes < 2 {
+            match h.next().await {
+                Ev::Complete(_, c) if c == next => completes += 1,
+                Ev::Aborted(..) => panic!("aborted"),
+                _ => {}
+            }
+        }
+        let c = h.storage().load_checkpoint(next).await.unwrap();
+        let sum = &c.metadata.operators["sum"].subtasks;
+        let bytes = |i: u32| match &sum[&i][0].location {
+            StateLocation::Inline(b) => b.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(bytes(0), vec![20 + round; 4]);
+        assert_eq!(bytes(1), vec![3; 4], "the finished subtask's last state");
+    }
+    h.cp.job_stopped();
+}
