@@ -11,10 +11,9 @@ use crate::generator::Generator;
 use crate::model::Event;
 use crate::probe::Probe;
 use flink_streaming::{
-    OpResult, OperatorError, RuntimeContext, Source, SourceOutput, SourceStatus,
+    OpResult, OperatorError, RateLimiter, RuntimeContext, Source, SourceOutput, SourceStatus,
 };
 use std::sync::Arc;
-use std::time::Instant;
 
 const BATCH: u64 = 1024;
 
@@ -22,12 +21,10 @@ const BATCH: u64 = 1024;
 pub struct NexmarkSource {
     generator: Arc<Generator>,
     count: Option<u64>,
-    rate: Option<f64>,
+    limiter: RateLimiter,
     next: u64,
     stride: u64,
     subtask: u32,
-    emitted: u64,
-    started: Option<Instant>,
     restored: bool,
     probe: Option<Arc<Probe>>,
 }
@@ -39,12 +36,10 @@ impl NexmarkSource {
         Self {
             generator,
             count,
-            rate,
+            limiter: RateLimiter::new(rate),
             next: 0,
             stride: 1,
             subtask: 0,
-            emitted: 0,
-            started: None,
             restored: false,
             probe: None,
         }
@@ -73,9 +68,7 @@ impl Source<Event> for NexmarkSource {
         if !self.restored {
             self.next = ctx.subtask as u64;
         }
-        if let Some(r) = self.rate {
-            self.rate = Some(r / self.stride as f64);
-        }
+        self.limiter.share(ctx.parallelism);
         if let Some(p) = &self.probe {
             p.source_started(ctx.parallelism.max(1));
         }
@@ -86,14 +79,9 @@ impl Source<Event> for NexmarkSource {
         &mut self,
         out: &mut SourceOutput<'_, Event>,
     ) -> Result<SourceStatus, Box<OperatorError>> {
-        let mut budget = BATCH;
-        if let Some(rate) = self.rate {
-            let started = *self.started.get_or_insert_with(Instant::now);
-            let allowed = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
-            budget = budget.min(allowed.saturating_sub(self.emitted));
-            if budget == 0 {
-                return Ok(SourceStatus::NothingAvailable);
-            }
+        let budget = self.limiter.budget(BATCH);
+        if budget == 0 {
+            return Ok(SourceStatus::NothingAvailable);
         }
         if let Some(p) = &self.probe
             && !self.finished()
@@ -107,7 +95,7 @@ impl Source<Event> for NexmarkSource {
             let event = self.generator.event(self.next);
             let ts = event.date_time();
             self.next += self.stride;
-            self.emitted += 1;
+            self.limiter.emitted(1);
             out.collect_with_timestamp(event, ts)?;
         }
         let done = self.finished();

@@ -45,4 +45,4 @@ pub use registry::{ProgramError, ProgramFn, ProgramRegistry};
 pub use runtime::chain::Either;
 pub use runtime::operator::{RuntimeContext, StreamOperator};
 pub use runtime::output::{OpResult, OperatorError, Output, VecOutput};
-pub use runtime::source::{Source, SourceOutput, SourceStatus};
+pub use runtime::source::{RateLimiter, Source, SourceOutput, SourceStatus};

@@ -6,9 +6,9 @@
 use crate::operators::files::{BlockingReader, block_on, fs_err, resolve};
 use crate::runtime::operator::RuntimeContext;
 use crate::runtime::output::{OpResult, OperatorError};
-use crate::runtime::source::{Source, SourceOutput, SourceStatus};
+use crate::runtime::source::{RateLimiter, Source, SourceOutput, SourceStatus};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BATCH: usize = 1024;
 
@@ -94,6 +94,27 @@ fn decode_state<S: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<S, Box<O
                 "corrupt source position in checkpoint: {e}"
             )))
         })
+}
+
+/// The splits of all restored states that `subtask` of `parallelism` owns
+/// after a rescale (`split id % parallelism == subtask`), in id order.
+fn deal_splits<St, Sp>(
+    states: &[Vec<u8>],
+    subtask: u32,
+    parallelism: u32,
+    splits_of: impl Fn(St) -> Vec<Sp>,
+    id_of: impl Fn(&Sp) -> u32,
+) -> Result<Vec<Sp>, Box<OperatorError>>
+where
+    St: serde::de::DeserializeOwned,
+{
+    let mut splits = Vec::new();
+    for s in states {
+        splits.extend(splits_of(decode_state(s)?));
+    }
+    splits.retain(|s| id_of(s) % parallelism.max(1) == subtask);
+    splits.sort_by_key(|s| id_of(s));
+    Ok(splits)
 }
 
 /// Reads a text file line by line from a local path, `file://` or
@@ -218,14 +239,13 @@ impl Source<String> for TextFileSource {
         Ok(())
     }
     fn restore_rescaled(&mut self, states: &[Vec<u8>], subtask: u32, parallelism: u32) -> OpResult {
-        let mut splits = Vec::new();
-        for s in states {
-            let st: TextFileSourceState = decode_state(s)?;
-            splits.extend(st.splits);
-        }
-        splits.retain(|s| s.id % parallelism.max(1) == subtask);
-        splits.sort_by_key(|s| s.id);
-        self.splits = splits;
+        self.splits = deal_splits(
+            states,
+            subtask,
+            parallelism,
+            |st: TextFileSourceState| st.splits,
+            |s| s.id,
+        )?;
         self.restored = true;
         Ok(())
     }
@@ -331,13 +351,11 @@ pub struct GeneratorState {
 /// exactly once.
 pub struct GeneratorSource<T, F> {
     count: Option<u64>,
-    rate: Option<f64>,
+    limiter: RateLimiter,
     f: F,
     splits: Vec<GeneratorSplit>,
     /// Split to emit from next (round robin over splits, one batch each).
     current: usize,
-    emitted: u64,
-    started: Option<Instant>,
     restored: bool,
     _t: std::marker::PhantomData<fn() -> T>,
 }
@@ -347,12 +365,10 @@ impl<T, F> GeneratorSource<T, F> {
     pub fn new(count: Option<u64>, rate: Option<f64>, f: F) -> Self {
         Self {
             count,
-            rate,
+            limiter: RateLimiter::new(rate),
             f,
             splits: Vec::new(),
             current: 0,
-            emitted: 0,
-            started: None,
             restored: false,
             _t: std::marker::PhantomData,
         }
@@ -373,23 +389,16 @@ where
                 stride: p as u64,
             }];
         }
-        if let Some(r) = self.rate {
-            self.rate = Some(r / p as f64);
-        }
+        self.limiter.share(p);
         Ok(())
     }
     fn poll_next(
         &mut self,
         out: &mut SourceOutput<'_, T>,
     ) -> Result<SourceStatus, Box<OperatorError>> {
-        let mut budget = BATCH as u64;
-        if let Some(rate) = self.rate {
-            let started = *self.started.get_or_insert_with(Instant::now);
-            let allowed = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
-            budget = budget.min(allowed.saturating_sub(self.emitted));
-            if budget == 0 {
-                return Ok(SourceStatus::NothingAvailable);
-            }
+        let budget = self.limiter.budget(BATCH as u64);
+        if budget == 0 {
+            return Ok(SourceStatus::NothingAvailable);
         }
         loop {
             if self.splits.is_empty() {
@@ -409,7 +418,7 @@ where
                 }
                 let v = (self.f)(split.next);
                 split.next += split.stride.max(1);
-                self.emitted += 1;
+                self.limiter.emitted(1);
                 out.collect(v)?;
             }
             self.current += 1;
@@ -428,14 +437,13 @@ where
         Ok(())
     }
     fn restore_rescaled(&mut self, states: &[Vec<u8>], subtask: u32, parallelism: u32) -> OpResult {
-        let mut splits = Vec::new();
-        for s in states {
-            let st: GeneratorState = decode_state(s)?;
-            splits.extend(st.splits);
-        }
-        splits.retain(|s| s.id % parallelism.max(1) == subtask);
-        splits.sort_by_key(|s| s.id);
-        self.splits = splits;
+        self.splits = deal_splits(
+            states,
+            subtask,
+            parallelism,
+            |st: GeneratorState| st.splits,
+            |s| s.id,
+        )?;
         self.restored = true;
         Ok(())
     }

@@ -3,6 +3,52 @@
 
 use crate::runtime::operator::RuntimeContext;
 use crate::runtime::output::{OpResult, OperatorError, Output};
+use std::time::Instant;
+
+/// Paces a source subtask at up to a number of records per second: the
+/// budget of a poll is what the rate allows since the first poll, minus what
+/// was already emitted.
+#[derive(Debug, Clone, Default)]
+pub struct RateLimiter {
+    rate: Option<f64>,
+    started: Option<Instant>,
+    emitted: u64,
+}
+
+impl RateLimiter {
+    /// `rate` records/s over all subtasks (`None`: unlimited).
+    pub fn new(rate: Option<f64>) -> Self {
+        Self {
+            rate,
+            started: None,
+            emitted: 0,
+        }
+    }
+
+    /// Gives this subtask its share of the rate among `parallelism` subtasks.
+    pub fn share(&mut self, parallelism: u32) {
+        if let Some(r) = self.rate {
+            self.rate = Some(r / parallelism.max(1) as f64);
+        }
+    }
+
+    /// How many records may be emitted now, at most `max` (0: wait).
+    #[inline]
+    pub fn budget(&mut self, max: u64) -> u64 {
+        let Some(rate) = self.rate else {
+            return max;
+        };
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let allowed = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
+        max.min(allowed.saturating_sub(self.emitted))
+    }
+
+    /// Counts `n` emitted records.
+    #[inline]
+    pub fn emitted(&mut self, n: u64) {
+        self.emitted += n;
+    }
+}
 
 /// What a source reports after a poll.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
