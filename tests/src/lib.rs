@@ -352,6 +352,16 @@ impl Drop for StandaloneCluster {
     }
 }
 
+/// The job id in a client's output ("Job has been submitted with JobID <id>").
+pub fn job_id_of(stdout: &str) -> String {
+    stdout
+        .split("JobID ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no job id in output:\n{stdout}"))
+        .to_string()
+}
+
 /// Resident set size of a process in KiB (Linux `/proc`).
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -33,11 +33,7 @@ fn submit(cluster: &StandaloneCluster, p: u32, extra: &[String], args: &[String]
     );
     let all = text(&out);
     assert!(out.status.success(), "{all}");
-    all.lines()
-        .find_map(|l| l.split("submitted with JobID ").nth(1))
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no job id in:\n{all}"))
-        .to_string()
+    job_id_of(&all)
 }
 
 fn job_state(cluster: &StandaloneCluster, job: &str) -> String {

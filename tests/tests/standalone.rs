@@ -85,11 +85,7 @@ fn fixed_delay_restarts_the_configured_number_of_times_then_fails() {
     assert!(all.contains("boom: record 300 is cursed"), "{all}");
     // Attached mode polls, so short-lived states may not be printed; the
     // JobManager's exception history has one entry per failure.
-    let job_id = stdout
-        .split("JobID ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("job id in output");
+    let job_id = job_id_of(&stdout);
     let exceptions = cluster
         .get_json(&format!("/jobs/{job_id}/exceptions"))
         .expect("exceptions");
@@ -181,12 +177,7 @@ fn a_killed_task_manager_is_dropped_without_waiting_for_the_heartbeat_timeout() 
     );
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(output.status.success(), "{stdout}");
-    let job = stdout
-        .split("JobID ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("job id in output")
-        .to_string();
+    let job = job_id_of(&stdout);
     let running = |c: &StandaloneCluster| {
         c.get_json(&format!("/jobs/{job}")).is_some_and(|j| {
             j["state"] == "RUNNING"

@@ -172,6 +172,25 @@ fn text(o: &Output) -> String {
 }
 
 /// The application id the client printed.
+/// The id of the RUNNING job of an application, from `flink-rs list` (the
+/// job shows up once the ApplicationMaster has submitted it).
+fn running_job_of(app_opt: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let l = run_with_timeout(
+            cli(&flink_rs_bin()).args(["list", "-t", "yarn-application", app_opt]),
+            Duration::from_secs(30),
+        );
+        let lt = text(&l);
+        assert!(l.status.success(), "{lt}");
+        if let Some(line) = lt.lines().find(|l| l.contains("(RUNNING)")) {
+            return line.split(" : ").nth(1).expect("job id").trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "job never RUNNING:\n{lt}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 fn app_id_of(out: &str) -> String {
     let i = out
         .find("application_")
@@ -334,21 +353,7 @@ fn cancelling_the_job_kills_the_application() {
     assert!(out.status.success(), "{all}");
     let app = app_id_of(&all);
     let app_opt = format!("-Dyarn.application.id={app}");
-    // The job shows up in `list` once the ApplicationMaster has submitted it.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let job_id = loop {
-        let l = run_with_timeout(
-            cli(&flink_rs_bin()).args(["list", "-t", "yarn-application", &app_opt]),
-            Duration::from_secs(30),
-        );
-        let lt = text(&l);
-        assert!(l.status.success(), "{lt}");
-        if let Some(line) = lt.lines().find(|l| l.contains("(RUNNING)")) {
-            break line.split(" : ").nth(1).expect("job id").trim().to_string();
-        }
-        assert!(Instant::now() < deadline, "job never RUNNING:\n{lt}");
-        std::thread::sleep(Duration::from_millis(300));
-    };
+    let job_id = running_job_of(&app_opt);
     let c = run_with_timeout(
         cli(&flink_rs_bin()).args(["cancel", "-t", "yarn-application", &app_opt, &job_id]),
         Duration::from_secs(30),
@@ -803,19 +808,7 @@ fn stop_with_savepoint_on_yarn_and_resume_at_another_parallelism() {
     assert!(first.status.success(), "{ft}");
     let app = app_id_of(&ft);
     let app_opt = format!("-Dyarn.application.id={app}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let job_id = loop {
-        let l = run_with_timeout(
-            cli(&flink_rs_bin()).args(["list", "-t", "yarn-application", &app_opt]),
-            Duration::from_secs(30),
-        );
-        let lt = text(&l);
-        if let Some(line) = lt.lines().find(|l| l.contains("(RUNNING)")) {
-            break line.split(" : ").nth(1).expect("job id").trim().to_string();
-        }
-        assert!(Instant::now() < deadline, "job never RUNNING:\n{lt}");
-        std::thread::sleep(Duration::from_millis(300));
-    };
+    let job_id = running_job_of(&app_opt);
     // Stop once the job runs with all its tasks: a checkpoint has completed.
     let rest = ft
         .lines()
@@ -823,6 +816,7 @@ fn stop_with_savepoint_on_yarn_and_resume_at_another_parallelism() {
         .and_then(|r| r.split_whitespace().next())
         .expect("web address")
         .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let done = flink_it::http_get_json(&rest, &format!("/jobs/{job_id}/checkpoints"))
             .and_then(|v| v["counts"]["completed"].as_u64())
