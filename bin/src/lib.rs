@@ -141,7 +141,10 @@ pub fn main_with_registry(registry: ProgramRegistry) -> ExitCode {
         return bench::bench_main(&argv[2..]);
     }
     if argv.get(1).map(String::as_str) == Some(flink_yarn_am::contract::AM_ROLE) {
-        return yarn_application_am(Arc::new(registry));
+        return yarn_application_am(Some(Arc::new(registry)));
+    }
+    if argv.get(1).map(String::as_str) == Some(flink_yarn_am::contract::AM_SESSION_ROLE) {
+        return yarn_application_am(None);
     }
     let cli = match Cli::try_parse_args(&argv) {
         Ok(c) => c,
@@ -202,22 +205,31 @@ fn yarn_shell_am(args: Vec<String>) -> ExitCode {
     }
 }
 
-/// Hidden role `flink-rs yarn-application-am`: the ApplicationMaster of a
-/// YARN application cluster (JobManager + the application's program).
-fn yarn_application_am(registry: Arc<ProgramRegistry>) -> ExitCode {
+/// Hidden roles `flink-rs yarn-application-am` (with the registry: the
+/// ApplicationMaster of a YARN application cluster, JobManager + the
+/// application's program) and `flink-rs yarn-session-am` (without: the
+/// ApplicationMaster of a session cluster).
+fn yarn_application_am(registry: Option<Arc<ProgramRegistry>>) -> ExitCode {
+    use flink_yarn_am::application::{AmMode, JobBuilder, run_master};
     logging::init(true);
     let runtime = match async_runtime("flink-rs-am") {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let build: flink_yarn_am::application::JobBuilder = Box::new(move |config, program| {
-        let spec = ProgramSpec {
-            program: program.name.clone(),
-            args: program.args.clone(),
-        };
-        load_job_graph(&registry, &spec, config).map_err(|e| e.to_string())
-    });
-    let result = runtime.block_on(flink_yarn_am::application::run_application_master(build));
+    let mode = match registry {
+        Some(registry) => {
+            let build: JobBuilder = Box::new(move |config, program| {
+                let spec = ProgramSpec {
+                    program: program.name.clone(),
+                    args: program.args.clone(),
+                };
+                load_job_graph(&registry, &spec, config).map_err(|e| e.to_string())
+            });
+            AmMode::Application(build)
+        }
+        None => AmMode::Session,
+    };
+    let result = runtime.block_on(run_master(mode));
     runtime.shutdown_background();
     match result {
         Ok(outcome) => {
@@ -260,6 +272,10 @@ async fn dispatch(command: Command, registry: Arc<ProgramRegistry>) -> Result<()
         }
         Command::Stop(args) => {
             flink_client::savepoint::stop(&args, &mut stdout).await?;
+        }
+        Command::YarnSession(args) => {
+            let stdin = Box::new(std::io::BufReader::new(std::io::stdin()));
+            flink_client::yarn_session::yarn_session(&args, stdin, &mut stdout).await?;
         }
         Command::Jobmanager(args) => {
             let config = args.load_configuration()?;

@@ -30,7 +30,8 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let mut cli = <Self as Parser>::try_parse_from(args)?;
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let mut cli = <Self as Parser>::try_parse_from(crate::yarn_session::normalize_flags(args))?;
         // `run-application` is `run` with -t yarn-application as the default target.
         if let Command::RunApplication(a) = &cli.command {
             let mut a = a.clone();
@@ -99,6 +100,8 @@ pub enum Command {
     Stop(crate::savepoint::StopArgs),
     /// Shows the optimized execution plan of a program as JSON.
     Info(InfoArgs),
+    /// Starts a session cluster on YARN, or attaches to one (-id); Flink's yarn-session.sh.
+    YarnSession(crate::yarn_session::YarnSessionArgs),
     /// Runs a JobManager (standalone or inside a YARN container).
     Jobmanager(RoleArgs),
     /// Runs a TaskManager (standalone or inside a YARN container).
@@ -106,7 +109,7 @@ pub enum Command {
 }
 
 /// Parses and checks one `-D key=value`.
-fn dynamic_property(s: &str) -> Result<String, String> {
+pub(crate) fn dynamic_property(s: &str) -> Result<String, String> {
     parse_dynamic_property(s)
         .map(|_| s.to_string())
         .map_err(|e| e.to_string())

@@ -88,6 +88,10 @@ pub async fn execute(
             crate::savepoint::stop(a, out).await?;
         }
         Command::Info(a) => info(a, loader, out)?,
+        Command::YarnSession(a) => {
+            let stdin = Box::new(std::io::BufReader::new(std::io::stdin()));
+            crate::yarn_session::yarn_session(a, stdin, out).await?;
+        }
         Command::Jobmanager(_) | Command::Taskmanager(_) => return Ok(false),
     }
     Ok(true)
@@ -105,7 +109,7 @@ pub fn rest_client_for(config: &Configuration) -> Result<RestClusterClient, Clie
     RestClusterClient::new(&rest.url(), RestClientOptions::from_rest_config(&rest))
 }
 
-fn client_for(url: &str, config: &Configuration) -> Result<RestClusterClient, ClientError> {
+pub fn client_for(url: &str, config: &Configuration) -> Result<RestClusterClient, ClientError> {
     let rest = RestConfig::from_configuration(config)?;
     RestClusterClient::new(url, RestClientOptions::from_rest_config(&rest))
 }
@@ -542,12 +546,29 @@ pub async fn cluster_client(
             | DeploymentTarget::YarnSession
             | DeploymentTarget::YarnPerJob),
         ) => {
-            let Some(app_id) = config.to_map().get("yarn.application.id").cloned() else {
+            let yarn = crate::yarn::YarnClusterDescriptor::from_env()?;
+            let mut app_id = config.to_map().get("yarn.application.id").cloned();
+            // A session started by `yarn-session` is found through the YARN properties file.
+            let props = crate::yarn_session::properties_file(config, yarn.user());
+            if app_id.is_none() && t == DeploymentTarget::YarnSession {
+                app_id = crate::yarn_session::read_properties_file(&props);
+                if let Some(id) = &app_id {
+                    tracing::info!(application = %id, file = %props.display(), "using the session from the YARN properties file");
+                }
+            }
+            let Some(app_id) = app_id else {
+                let hint = if t == DeploymentTarget::YarnSession {
+                    format!(
+                        " or start a session with bin/yarn-session.sh (no session recorded in {})",
+                        props.display()
+                    )
+                } else {
+                    String::new()
+                };
                 return Err(ClientError::InvalidArgument(format!(
-                    "`{command}` with -t {t} needs the application: add -Dyarn.application.id=<application_..._....> (see `yarn application -list`)"
+                    "`{command}` with -t {t} needs the application: add -Dyarn.application.id=<application_..._....> (see `yarn application -list`){hint}"
                 )));
             };
-            let yarn = crate::yarn::YarnClusterDescriptor::from_env()?;
             let url = yarn.rest_url(&app_id).await?;
             client_for(&url, config)
         }

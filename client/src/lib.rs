@@ -23,6 +23,7 @@ pub mod rest;
 pub mod savepoint;
 pub mod time;
 pub mod yarn;
+pub mod yarn_session;
 
 pub use cli::{Cli, Command};
 pub use error::{BoxError, ClientError, error_line, report_error};

@@ -339,6 +339,14 @@ impl RestClusterClient {
             .await
     }
 
+    /// `DELETE /cluster`: asks the cluster to shut down (its jobs are cancelled).
+    pub async fn shutdown_cluster(&self) -> Result<(), ClientError> {
+        let _: serde_json::Value = self
+            .request::<(), _>(Method::DELETE, "/cluster", None, "DELETE /cluster")
+            .await?;
+        Ok(())
+    }
+
     /// `GET /overview`.
     pub async fn overview(&self) -> Result<ClusterOverview, ClientError> {
         self.request::<(), _>(Method::GET, "/overview", None, "GET /overview")

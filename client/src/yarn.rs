@@ -15,8 +15,8 @@ use crate::error::ClientError;
 use flink_config::Configuration;
 use flink_fs::{CreateOptions, FileSystem, FsPath, HadoopSettings};
 use flink_yarn_am::contract::{
-    AM_ROLE, ApplicationProgram, BINARY, CONFIG_FILE, ENV_APP_ID, ENV_HADOOP_USER, ENV_PROGRAM,
-    ENV_STAGED_RESOURCES, ENV_YARN_FILES, HADOOP_CONF, STAGING_SUBDIR, StagedResource,
+    AM_ROLE, AM_SESSION_ROLE, ApplicationProgram, BINARY, CONFIG_FILE, ENV_APP_ID, ENV_HADOOP_USER,
+    ENV_PROGRAM, ENV_STAGED_RESOURCES, ENV_YARN_FILES, HADOOP_CONF, STAGING_SUBDIR, StagedResource,
     render_flat_config,
 };
 use hadoop_proto::yarn::{
@@ -284,6 +284,23 @@ impl YarnClusterDescriptor {
         })
     }
 
+    /// The Hadoop user the client acts as.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Kills an application.
+    pub async fn kill(&self, app_id: &str, reason: &str) -> Result<(), ClientError> {
+        let app = yarn_client::ids::parse_application_id(app_id).map_err(|e| {
+            ClientError::InvalidArgument(format!("invalid application id '{app_id}': {e}"))
+        })?;
+        self.client
+            .kill_application(&app, Some(reason))
+            .await
+            .map_err(|e| yarn_err(&format!("cannot kill {app_id}"), e))?;
+        Ok(())
+    }
+
     /// Kills an application (if not yet ended) and deletes its staging dir.
     pub async fn kill_and_clean(&self, app: &ApplicationIdProto, staging_dir: Option<&str>) {
         match self
@@ -338,6 +355,28 @@ impl YarnClusterDescriptor {
         &self,
         config: &Configuration,
         program: &ApplicationProgram,
+        binary: &Path,
+        out: &mut (dyn Write + Send),
+    ) -> Result<YarnApplication, ClientError> {
+        self.deploy(config, Some(program), binary, out).await
+    }
+
+    /// Deploys a session cluster whose ApplicationMaster and TaskManagers run
+    /// `binary` (flink-rs or a job bundle: its programs can run in the session).
+    pub async fn deploy_session(
+        &self,
+        config: &Configuration,
+        binary: &Path,
+        out: &mut (dyn Write + Send),
+    ) -> Result<YarnApplication, ClientError> {
+        self.deploy(config, None, binary, out).await
+    }
+
+    /// Deploys an application cluster (`program`) or a session cluster (`None`).
+    async fn deploy(
+        &self,
+        config: &Configuration,
+        program: Option<&ApplicationProgram>,
         binary: &Path,
         out: &mut (dyn Write + Send),
     ) -> Result<YarnApplication, ClientError> {
@@ -403,7 +442,7 @@ impl YarnClusterDescriptor {
     async fn deploy_steps(
         &self,
         config: &Configuration,
-        program: &ApplicationProgram,
+        program: Option<&ApplicationProgram>,
         binary: &Path,
         app_proto: &ApplicationIdProto,
         app_id: &str,
@@ -468,7 +507,15 @@ impl YarnClusterDescriptor {
         let mut frozen = map.clone();
         frozen.remove("execution.target");
         frozen.remove("yarn.application.id");
-        frozen.insert("execution.target".into(), "yarn-application".into());
+        frozen.insert(
+            "execution.target".into(),
+            if program.is_some() {
+                "yarn-application"
+            } else {
+                "yarn-session"
+            }
+            .into(),
+        );
         let text = render_flat_config(&frozen);
         let cfg_path = child(&app_path, CONFIG_FILE)?;
         fs.write(&cfg_path, bytes::Bytes::from(text.clone()), true)
@@ -524,8 +571,6 @@ impl YarnClusterDescriptor {
         // The ApplicationMaster's container.
         let staged_json = serde_json::to_string(&staged)
             .map_err(|e| ClientError::Yarn(format!("cannot encode the staged files: {e}")))?;
-        let program_json = serde_json::to_string(program)
-            .map_err(|e| ClientError::Yarn(format!("cannot encode the program: {e}")))?;
         let mut env: Vec<(String, String)> = vec![
             ("HADOOP_CONF_DIR".into(), format!("$PWD/{HADOOP_CONF}")),
             ("FLINK_CONF_DIR".into(), "$PWD".into()),
@@ -533,8 +578,17 @@ impl YarnClusterDescriptor {
             (ENV_APP_ID.into(), escape_env_value(app_id)),
             (ENV_YARN_FILES.into(), escape_env_value(&app_dir)),
             (ENV_STAGED_RESOURCES.into(), escape_env_value(&staged_json)),
-            (ENV_PROGRAM.into(), escape_env_value(&program_json)),
         ];
+        if let Some(program) = program {
+            let program_json = serde_json::to_string(program)
+                .map_err(|e| ClientError::Yarn(format!("cannot encode the program: {e}")))?;
+            env.push((ENV_PROGRAM.into(), escape_env_value(&program_json)));
+        }
+        let role = if program.is_some() {
+            AM_ROLE
+        } else {
+            AM_SESSION_ROLE
+        };
         for key in ["RUST_LOG", "RUST_BACKTRACE"] {
             if let Ok(v) = std::env::var(key) {
                 env.push((key.into(), escape_env_value(&v)));
@@ -556,7 +610,7 @@ impl YarnClusterDescriptor {
                 })
                 .collect(),
             command: vec![format!(
-                "exec ./{BINARY} {AM_ROLE} 1><LOG_DIR>/jobmanager.out 2><LOG_DIR>/jobmanager.log"
+                "exec ./{BINARY} {role} 1><LOG_DIR>/jobmanager.out 2><LOG_DIR>/jobmanager.log"
             )],
             ..Default::default()
         };
@@ -568,11 +622,16 @@ impl YarnClusterDescriptor {
             .unwrap_or_default();
         let ctx = ApplicationSubmissionContextProto {
             application_id: Some(*app_proto),
-            application_name: Some(
-                map.get("yarn.application.name")
-                    .cloned()
-                    .unwrap_or_else(|| "Flink Application Cluster".into()),
-            ),
+            application_name: Some(map.get("yarn.application.name").cloned().unwrap_or_else(
+                || {
+                    if program.is_some() {
+                        "Flink Application Cluster"
+                    } else {
+                        "Flink session cluster"
+                    }
+                    .into()
+                },
+            )),
             queue: Some(queue.to_string()),
             priority: (priority >= 0).then_some(PriorityProto {
                 priority: Some(priority as i32),

@@ -6,6 +6,12 @@
 //! URL), runs the application's `main()` (builds the job graph) and submits
 //! it, and when the job ends unregisters with SUCCEEDED, FAILED (with the
 //! root cause) or KILLED and deletes the staging directory.
+//!
+//! The ApplicationMaster of a session cluster (`flink-rs yarn-session-am`,
+//! Flink's `YarnSessionClusterEntrypoint`) is the same without a program:
+//! clients submit jobs over REST, and it runs until a client asks it to
+//! stop (`DELETE /cluster`, e.g. `stop` in `yarn-session.sh`), then
+//! unregisters with SUCCEEDED.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -148,8 +154,27 @@ fn driver_settings(
     })
 }
 
-/// Runs the application master in its YARN container until the application ends.
+/// What the ApplicationMaster runs.
+pub enum AmMode {
+    /// An application cluster: the program from `_FLINK_RS_PROGRAM`, built with the builder.
+    Application(JobBuilder),
+    /// A session cluster: jobs come over REST until the cluster is stopped.
+    Session,
+}
+
+/// Runs the application master of an application cluster in its YARN
+/// container until the application ends.
 pub async fn run_application_master(build_job: JobBuilder) -> Result<ApplicationOutcome, AmError> {
+    run_master(AmMode::Application(build_job)).await
+}
+
+/// Runs the application master of a session cluster until it is stopped.
+pub async fn run_session_master() -> Result<ApplicationOutcome, AmError> {
+    run_master(AmMode::Session).await
+}
+
+/// Runs the application master in its YARN container until the application ends.
+pub async fn run_master(mode: AmMode) -> Result<ApplicationOutcome, AmError> {
     let env = AmEnvironment::from_env()?;
     let app_id = std::env::var(ENV_APP_ID).unwrap_or_else(|_| {
         env.attempt_id
@@ -168,11 +193,18 @@ pub async fn run_application_master(build_job: JobBuilder) -> Result<Application
         .map_err(|e| invalid(format!("cannot read the working directory: {e}")))?;
     let config = am_configuration(&cwd, &env.nm_host, &app_id)?;
     let map = config.to_map();
-    let program: ApplicationProgram = std::env::var(ENV_PROGRAM)
-        .map_err(|_| invalid(format!("{ENV_PROGRAM} is not set")))
-        .and_then(|s| {
-            serde_json::from_str(&s).map_err(|e| invalid(format!("invalid {ENV_PROGRAM}: {e}")))
-        })?;
+    let program: Option<(ApplicationProgram, JobBuilder)> = match mode {
+        AmMode::Application(build_job) => {
+            let program = std::env::var(ENV_PROGRAM)
+                .map_err(|_| invalid(format!("{ENV_PROGRAM} is not set")))
+                .and_then(|s| {
+                    serde_json::from_str(&s)
+                        .map_err(|e| invalid(format!("invalid {ENV_PROGRAM}: {e}")))
+                })?;
+            Some((program, build_job))
+        }
+        AmMode::Session => None,
+    };
     let staged: Vec<StagedResource> = match std::env::var(ENV_STAGED_RESOURCES) {
         Ok(s) => serde_json::from_str(&s)
             .map_err(|e| invalid(format!("invalid {ENV_STAGED_RESOURCES}: {e}")))?,
@@ -213,7 +245,10 @@ pub async fn run_application_master(build_job: JobBuilder) -> Result<Application
     tracing::info!(web = %tracking_url, rpc = %jm.rpc_address(), "JobManager running in the ApplicationMaster");
     driver.set_progress(0.1);
 
-    let outcome = run_program(&jm, &driver, &config, &program, &build_job).await;
+    let outcome = match &program {
+        Some((program, build_job)) => run_program(&jm, &driver, &config, program, build_job).await,
+        None => run_session(&jm).await,
+    };
     tracing::info!(status = outcome.status.as_str(), diagnostics = %outcome.diagnostics, "application finished");
     // Attached clients poll the job over REST: let them see its final state
     // before the JobManager goes away with the application.
@@ -227,6 +262,28 @@ pub async fn run_application_master(build_job: JobBuilder) -> Result<Application
         return Err(invalid(e.to_string()));
     }
     Ok(outcome)
+}
+
+/// Serves jobs until a client stops the session or the JobManager fails.
+async fn run_session(jm: &flink_jobmanager::JobManagerHandle) -> ApplicationOutcome {
+    tracing::info!("session cluster ready for jobs");
+    tokio::select! {
+        _ = jm.cluster_shutdown_requested() => {
+            let jobs = jm.list_jobs();
+            for j in jobs.iter().filter(|j| !j.status.is_globally_terminal()) {
+                tracing::info!(job = %j.job_id, "cancelling the job: the session is stopping");
+                let _ = jm.cancel_job(j.job_id);
+            }
+            ApplicationOutcome {
+                status: ApplicationStatus::Succeeded,
+                diagnostics: format!("Session cluster stopped on request after {} job(s)", jobs.len()),
+            }
+        }
+        e = jm.wait_fatal_error() => ApplicationOutcome {
+            status: ApplicationStatus::Failed,
+            diagnostics: format!("the JobManager hit a fatal error: {e}"),
+        },
+    }
 }
 
 /// Builds, submits and follows the application's job.

@@ -36,8 +36,11 @@ pub const ENV_PROGRAM: &str = "_FLINK_RS_PROGRAM";
 /// The submitting user (`HADOOP_USER_NAME` in containers).
 pub const ENV_HADOOP_USER: &str = "HADOOP_USER_NAME";
 
-/// Hidden `flink-rs` role run by the AM container.
+/// Hidden `flink-rs` role run by the AM container of an application cluster.
 pub const AM_ROLE: &str = "yarn-application-am";
+
+/// Hidden `flink-rs` role run by the AM container of a session cluster.
+pub const AM_SESSION_ROLE: &str = "yarn-session-am";
 
 /// The program an application cluster runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts a flink-rs session cluster on YARN (Flink's yarn-session.sh), or attaches to one:
+#   bin/yarn-session.sh [-jm 1024m] [-tm 1728m] [-s 2] [-d] [-nm name] [-qu queue] [-at type] [-nl label]
+#                       [-t shipFile]... [-j binaryOrBundle] [-id applicationId] [-D key=value]...
+# Attached (no -d): type 'stop' to stop the session. Stop a detached one: echo stop | bin/yarn-session.sh -id <appId>
+# Needs HADOOP_CONF_DIR (or YARN_CONF_DIR). The session runs -j (default: this flink-rs binary); give a job
+# bundle to run its programs in the session.
+# The binary is $FLINK_RS_BIN, else target/release/flink-rs, else target/debug/flink-rs, else `flink-rs` on PATH.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${FLINK_RS_BIN:-}"
+if [ -z "$bin" ]; then
+  for c in "$here/target/release/flink-rs" "$here/target/debug/flink-rs"; do
+    [ -x "$c" ] && { bin="$c"; break; }
+  done
+fi
+[ -n "$bin" ] || bin="$(command -v flink-rs || true)"
+if [ -z "$bin" ]; then
+  echo "yarn-session.sh: no flink-rs binary found; build it with 'cargo build --release' or set FLINK_RS_BIN" >&2
+  exit 1
+fi
+export FLINK_CONF_DIR="${FLINK_CONF_DIR:-$here/conf}"
+exec "$bin" yarn-session "$@"
