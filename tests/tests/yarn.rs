@@ -6,7 +6,10 @@
 //! the outcome reads YARN's own application report and HDFS, never only the
 //! CLI's output.
 
-use flink_it::{bundle_bin, expected_word_counts, flink_rs_bin, generate_text, run_with_timeout};
+use flink_it::{
+    bundle_bin, expected_word_counts, flink_rs_bin, generate_text, job_id_of, run_with_timeout,
+    tempfile_dir,
+};
 use hadoop_proto::yarn::{
     ApplicationReportProto, FinalApplicationStatusProto, YarnApplicationStateProto,
 };
@@ -171,7 +174,6 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// The application id the client printed.
 /// The id of the RUNNING job of an application, from `flink-rs list` (the
 /// job shows up once the ApplicationMaster has submitted it).
 fn running_job_of(app_opt: &str) -> String {
@@ -191,6 +193,7 @@ fn running_job_of(app_opt: &str) -> String {
     }
 }
 
+/// The application id the client printed.
 fn app_id_of(out: &str) -> String {
     let i = out
         .find("application_")
@@ -888,4 +891,129 @@ fn stop_with_savepoint_on_yarn_and_resume_at_another_parallelism() {
         }
     }
     assert_exactly_once(&got, &expected);
+}
+
+#[test]
+fn a_session_runs_several_jobs_and_stops_on_request() {
+    let props = tempfile_dir::Dir::new("flink-it-yarn-props");
+    let props_opt = format!("-Dyarn.properties-file.location={}", props.path().display());
+    // Deploy a detached session: Flink's flags, the test bundle as the session's binary.
+    let out = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["yarn-session", "-d", "-s", "2", "-jm", "256", "-tm", "256"])
+            .args(["-nm", "flink-it session"])
+            .args(&SMALL[2..])
+            .arg(&props_opt)
+            .arg(format!(
+                "-Dyarn.provided.lib.dirs={}",
+                provided_bundle_dir()
+            )),
+        Duration::from_secs(240),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let app = app_id_of(&all);
+    let r = report(&app);
+    assert_eq!(
+        r.yarn_application_state(),
+        YarnApplicationStateProto::Running
+    );
+    assert_eq!(r.name(), "flink-it session");
+    let props_file = props
+        .path()
+        .join(format!(".yarn-properties-{}", hadoop_rpc::current_user()));
+    let recorded = std::fs::read_to_string(&props_file).expect("YARN properties file");
+    assert!(
+        recorded.contains(&format!("applicationID={app}")),
+        "{recorded}"
+    );
+
+    // Job 1, attached, finds the session through the properties file.
+    let dir = hdfs_dir("yarn-session-wordcount");
+    let input = generate_text(1 << 20);
+    hdfs_put(&format!("{dir}/in.txt"), input.clone().into_bytes());
+    let run = run_with_timeout(
+        cli(&bundle_bin())
+            .args(["run", "-t", "yarn-session", "-p", "2", &props_opt])
+            .args(["example:wordcount", "--input"])
+            .arg(format!("{dir}/in.txt"))
+            .arg("--output")
+            .arg(format!("{dir}/out")),
+        Duration::from_secs(240),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    assert_eq!(
+        hdfs_word_counts(&format!("{dir}/out")),
+        expected_word_counts(&input)
+    );
+    assert_eq!(
+        report(&app).yarn_application_state(),
+        YarnApplicationStateProto::Running,
+        "the session outlives its jobs"
+    );
+
+    // Job 2, detached by application id; cancelling it leaves the session running.
+    let app_opt = format!("-Dyarn.application.id={app}");
+    let run = run_with_timeout(
+        cli(&bundle_bin()).args(["run", "-d", "-t", "yarn-session", &app_opt, "slow-sink"]),
+        Duration::from_secs(120),
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let job = job_id_of(&String::from_utf8_lossy(&run.stdout));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let l = run_with_timeout(
+            cli(&flink_rs_bin()).args(["list", "-t", "yarn-session", &props_opt]),
+            Duration::from_secs(30),
+        );
+        let lt = text(&l);
+        assert!(l.status.success(), "{lt}");
+        if lt
+            .lines()
+            .any(|l| l.contains(&job) && l.contains("(RUNNING)"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "job never RUNNING:\n{lt}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let c = run_with_timeout(
+        cli(&flink_rs_bin()).args(["cancel", "-t", "yarn-session", &app_opt, &job]),
+        Duration::from_secs(30),
+    );
+    assert!(c.status.success(), "{}", text(&c));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        report(&app).yarn_application_state(),
+        YarnApplicationStateProto::Running
+    );
+
+    // Stop it as Flink users do: echo stop | yarn-session.sh -id <appId>.
+    let stop = run_with_timeout(
+        cli(Path::new("sh"))
+            .arg("-c")
+            .arg(format!(
+                "echo stop | \"$0\" yarn-session -id {app} {props_opt}"
+            ))
+            .arg(flink_rs_bin()),
+        Duration::from_secs(180),
+    );
+    let st = text(&stop);
+    assert!(stop.status.success(), "{st}");
+    assert!(st.contains("ended FINISHED (SUCCEEDED)"), "{st}");
+    let r = report(&app);
+    assert_eq!(
+        r.final_application_status(),
+        FinalApplicationStatusProto::AppSucceeded,
+        "{}",
+        r.diagnostics()
+    );
+    assert!(
+        !staged_apps().contains(&app),
+        "staging dir of {app} left behind"
+    );
+    assert!(
+        !props_file.exists(),
+        "the properties file names a stopped session"
+    );
 }
