@@ -263,7 +263,9 @@ async fn run_application(
     let client = client_for(&app.rest_url, config)?;
     // The JobManager ends with the application: poll faster to see the end.
     follow_application_job(
-        &client,
+        client,
+        &yarn,
+        config,
         &app.id,
         out,
         poll_interval.min(Duration::from_millis(100)),
@@ -298,9 +300,13 @@ async fn run_application(
 }
 
 /// Prints the job's status changes while the application's JobManager
-/// answers (it goes away with the application when the job ends).
+/// answers (it goes away with the application when the job ends). When it
+/// stops answering while YARN still runs the application, a new
+/// ApplicationMaster attempt took over: the job is followed there.
 async fn follow_application_job(
-    client: &RestClusterClient,
+    mut client: RestClusterClient,
+    yarn: &crate::yarn::YarnClusterDescriptor,
+    config: &Configuration,
     app_id: &str,
     out: &mut (dyn Write + Send),
     poll_interval: Duration,
@@ -323,8 +329,20 @@ async fn follow_application_job(
     );
     let mut printer = StatusPrinter::default();
     loop {
-        let Ok(details) = client.job_details(job_id).await else {
-            return;
+        let details = match client.job_details(job_id).await {
+            Ok(d) => d,
+            Err(_) => match next_attempt_client(yarn, config, app_id, client.url()).await {
+                Some(c) => {
+                    let _ = writeln!(
+                        out,
+                        "The JobManager of {app_id} moved to a new ApplicationMaster attempt: {}",
+                        c.url()
+                    );
+                    client = c;
+                    continue;
+                }
+                None => return,
+            },
         };
         for line in printer.observe(&details, now_ms()) {
             let _ = writeln!(out, "{line}");
@@ -335,6 +353,30 @@ async fn follow_application_job(
         }
         tokio::time::sleep(poll_interval).await;
     }
+}
+
+/// After the JobManager at `old_url` stopped answering: the REST client of
+/// the application's next ApplicationMaster attempt, once YARN reports one
+/// running (None if the application ended).
+async fn next_attempt_client(
+    yarn: &crate::yarn::YarnClusterDescriptor,
+    config: &Configuration,
+    app_id: &str,
+    old_url: &str,
+) -> Option<RestClusterClient> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while std::time::Instant::now() < deadline {
+        if yarn.wait_for_end(app_id, Duration::ZERO).await.is_ok() {
+            return None;
+        }
+        if let Ok(url) = yarn.rest_url(app_id).await
+            && url.trim_end_matches('/') != old_url.trim_end_matches('/')
+        {
+            return client_for(&url, config).ok();
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    None
 }
 
 /// Submits `graph`; when `attached`, prints status changes until the job

@@ -671,9 +671,51 @@ fn assert_exactly_once(got: &BTreeMap<(u64, u64), u32>, expected: &BTreeMap<(u64
     );
 }
 
+/// The process of an application's ApplicationMaster (its environment names the application).
+fn application_master_pid(app: &str) -> Option<u32> {
+    let want = format!("_FLINK_RS_APP_ID={app}");
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if !String::from_utf8_lossy(&cmd).contains("yarn-application-am") {
+            continue;
+        }
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == want.as_bytes()) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// What the exactly-once tests kill mid-job.
+#[derive(PartialEq)]
+enum Victim {
+    TaskManager,
+    ApplicationMaster,
+}
+
 #[test]
 fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
-    let dir = hdfs_dir("yarn-exactly-once");
+    exactly_once_through_a_kill("yarn-exactly-once", Victim::TaskManager);
+}
+
+#[test]
+fn a_new_application_master_attempt_resumes_from_the_latest_checkpoint() {
+    exactly_once_through_a_kill("yarn-am-kill", Victim::ApplicationMaster);
+}
+
+/// Keyed running counts through the exactly-once file sink on HDFS with
+/// checkpoints on HDFS; after two completed checkpoints `victim` is killed
+/// with SIGKILL; the committed output must hold every update exactly once.
+fn exactly_once_through_a_kill(name: &str, victim: Victim) {
+    let dir = hdfs_dir(name);
     let output = format!("{dir}/out");
     let (events, keys) = (60_000u64, 50u64);
     let mut child = cli(&bundle_bin())
@@ -689,6 +731,7 @@ fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
             provided_bundle_dir()
         ))
         .arg("-Dexecution.checkpointing.interval=300 ms")
+        .arg("-Dyarn.application-attempts=2")
         .arg(format!("-Dexecution.checkpointing.dir={dir}/checkpoints"))
         .args([
             "-Drestart-strategy.type=fixed-delay",
@@ -738,28 +781,37 @@ fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
-    let pids = task_manager_pids(&app);
-    assert_eq!(pids.len(), 2, "TaskManagers: {pids:?}");
-    let status = Command::new("kill")
-        .args(["-9", &pids[1].to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    // The job restores from the latest checkpoint.
     let restore_deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let restored = flink_it::http_get_json(&rest, &format!("/jobs/{job}/checkpoints"))
-            .and_then(|v| v["counts"]["restored"].as_u64())
-            .unwrap_or(0);
-        if restored >= 1 {
-            break;
+    if victim == Victim::ApplicationMaster {
+        let pid = application_master_pid(&app).expect("the ApplicationMaster's process");
+        let status = Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    } else {
+        let pids = task_manager_pids(&app);
+        assert_eq!(pids.len(), 2, "TaskManagers: {pids:?}");
+        let status = Command::new("kill")
+            .args(["-9", &pids[1].to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        // The job restores from the latest checkpoint.
+        loop {
+            let restored = flink_it::http_get_json(&rest, &format!("/jobs/{job}/checkpoints"))
+                .and_then(|v| v["counts"]["restored"].as_u64())
+                .unwrap_or(0);
+            if restored >= 1 {
+                break;
+            }
+            assert!(
+                Instant::now() < restore_deadline,
+                "the job never restored from a checkpoint:\n{}",
+                printed.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
-        assert!(
-            Instant::now() < restore_deadline,
-            "the job never restored from a checkpoint:\n{}",
-            printed.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(200));
     }
     let (exit, all) = wait_collected(
         &mut child,
@@ -768,6 +820,25 @@ fn checkpoints_on_hdfs_make_a_killed_task_manager_invisible_in_the_output() {
         restore_deadline + Duration::from_secs(180),
     );
     assert!(exit.success(), "{all}");
+    if victim == Victim::ApplicationMaster {
+        assert!(
+            all.contains("moved to a new ApplicationMaster attempt"),
+            "{all}"
+        );
+        let r = report(&app);
+        assert_eq!(
+            r.current_application_attempt_id
+                .as_ref()
+                .and_then(|a| a.attempt_id),
+            Some(2),
+            "{}",
+            r.diagnostics()
+        );
+        assert_eq!(
+            r.final_application_status(),
+            FinalApplicationStatusProto::AppSucceeded
+        );
+    }
     // Exactly once: every (key, n) for n = 1..=count(key), each exactly one time.
     let got = hdfs_lines(&output);
     let mut expected = BTreeMap::new();

@@ -21,7 +21,7 @@ use std::time::Duration;
 use flink_config::{ConfigSource, Configuration};
 use flink_ha::StandaloneHaServices;
 use flink_jobmanager::{ApplicationStatus, JobManagerConfig, JobManagerRunner};
-use flink_types::{JobGraph, JobStatus};
+use flink_types::{JobGraph, JobId, JobStatus};
 use hadoop_rpc::{ConnectionOptions, HadoopConf};
 use yarn_client::{AmEnvironment, AmRmClient, ids};
 
@@ -183,12 +183,21 @@ pub async fn run_master(mode: AmMode) -> Result<ApplicationOutcome, AmError> {
             .map(ids::format_application_id)
             .unwrap_or_default()
     });
+    let attempt = env.attempt_id.attempt_id.unwrap_or(1);
     tracing::info!(
         application = %app_id,
+        attempt,
         container = %ids::format_container_id(&env.container_id),
         host = %env.nm_host,
         "starting the flink-rs ApplicationMaster"
     );
+    if attempt > 1 {
+        tracing::warn!(
+            attempt,
+            "a previous ApplicationMaster attempt ended without finishing the application; \
+             the job resumes from its latest completed checkpoint, if it has one"
+        );
+    }
     let cwd = std::env::current_dir()
         .map_err(|e| invalid(format!("cannot read the working directory: {e}")))?;
     let config = am_configuration(&cwd, &env.nm_host, &app_id)?;
@@ -264,6 +273,32 @@ pub async fn run_master(mode: AmMode) -> Result<ApplicationOutcome, AmError> {
     Ok(outcome)
 }
 
+/// The application's job id: `$internal.pipeline.job-id` if set (Flink's
+/// fixed job id), else derived from `high-availability.cluster-id` (by
+/// default the application id), so it is the same in every AM attempt.
+pub fn fixed_job_id(map: &BTreeMap<String, String>) -> JobId {
+    if let Some(id) = map
+        .get("$internal.pipeline.job-id")
+        .and_then(|v| v.parse::<JobId>().ok())
+    {
+        return id;
+    }
+    let cluster = map
+        .get("high-availability.cluster-id")
+        .map(String::as_str)
+        .unwrap_or("default");
+    // FNV-1a, 64 bits, over two different prefixes.
+    let fnv = |prefix: &str| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in prefix.bytes().chain(cluster.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    };
+    JobId::from_parts(fnv("flink-rs-job:"), fnv("flink-rs-application:"))
+}
+
 /// Serves jobs until a client stops the session or the JobManager fails.
 async fn run_session(jm: &flink_jobmanager::JobManagerHandle) -> ApplicationOutcome {
     tracing::info!("session cluster ready for jobs");
@@ -310,6 +345,11 @@ async fn run_program(
     for (k, v) in config.to_map() {
         graph.config.entry(k).or_insert(v);
     }
+    // The same job id in every ApplicationMaster attempt: a new attempt (the
+    // AM's machine died; `yarn.application-attempts` > 1) finds the job's
+    // checkpoints under `<execution.checkpointing.dir>/<jobId>/` and resumes
+    // from the latest one instead of starting over.
+    graph.job_id = fixed_job_id(&config.to_map());
     let name = graph.name.clone();
     let job_id = match jm.submit_job(graph).await {
         Ok(id) => id,
@@ -368,6 +408,28 @@ mod tests {
         assert_eq!(m["rest.address"], "nm1.example");
         assert_eq!(m["jobmanager.rpc.address"], "nm1.example");
         assert_eq!(m["high-availability.cluster-id"], "application_1_0001");
+    }
+
+    #[test]
+    fn the_job_id_is_the_same_in_every_attempt() {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "high-availability.cluster-id".to_string(),
+            "application_1_0001".to_string(),
+        );
+        let a = fixed_job_id(&m);
+        assert_eq!(a, fixed_job_id(&m));
+        m.insert(
+            "high-availability.cluster-id".to_string(),
+            "application_1_0002".to_string(),
+        );
+        assert_ne!(a, fixed_job_id(&m));
+        let explicit: JobId = "00112233445566778899aabbccddeeff".parse().unwrap();
+        m.insert(
+            "$internal.pipeline.job-id".to_string(),
+            explicit.to_string(),
+        );
+        assert_eq!(fixed_job_id(&m), explicit);
     }
 
     #[test]
