@@ -2,7 +2,8 @@
 //! long-running session cluster on YARN, or attaches to one with `-id`, and then either returns
 //! (`-d`) or stays attached: it follows the application every 3 s and reads commands from
 //! standard input (`stop`/`quit` stops the session, `help`); Ctrl-C stops a session this
-//! command deployed and detaches from one it attached to. `echo stop | yarn-session.sh -id
+//! command deployed and detaches from one it attached to, and so does the end of input (a
+//! deploying client then keeps following the session until it ends). `echo stop | yarn-session.sh -id
 //! <appId>` stops a detached session.
 //!
 //! After a deployment the application id is written to the YARN properties file
@@ -295,7 +296,13 @@ pub async fn yarn_session(
                     "" => {}
                     other => writeln!(out, "Unknown command '{other}'; type 'help'.")?,
                 },
-                Some(Input::Eof) | None => reading = false,
+                Some(Input::Eof) | None => {
+                    if !deployed {
+                        writeln!(out, "End of input: detached; the session keeps running.")?;
+                        return Ok(());
+                    }
+                    reading = false;
+                }
             },
             _ = tokio::signal::ctrl_c() => {
                 if deployed {

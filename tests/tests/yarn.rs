@@ -968,22 +968,34 @@ fn stop_with_savepoint_on_yarn_and_resume_at_another_parallelism() {
 fn a_session_runs_several_jobs_and_stops_on_request() {
     let props = tempfile_dir::Dir::new("flink-it-yarn-props");
     let props_opt = format!("-Dyarn.properties-file.location={}", props.path().display());
-    // Deploy a detached session: Flink's flags, the test bundle as the session's binary.
-    let out = run_with_timeout(
-        cli(&bundle_bin())
-            .args(["yarn-session", "-d", "-s", "2", "-jm", "256", "-tm", "256"])
-            .args(["-nm", "flink-it session"])
-            .args(&SMALL[2..])
-            .arg(&props_opt)
-            .arg(format!(
-                "-Dyarn.provided.lib.dirs={}",
-                provided_bundle_dir()
-            )),
-        Duration::from_secs(240),
-    );
-    let all = text(&out);
-    assert!(out.status.success(), "{all}");
-    let app = app_id_of(&all);
+    // Deploy a session, attached: Flink's flags, the test bundle as the session's binary.
+    let mut session = cli(&bundle_bin())
+        .args(["yarn-session", "-s", "2", "-jm", "256", "-tm", "256"])
+        .args(["-nm", "flink-it session"])
+        .args(&SMALL[2..])
+        .arg(&props_opt)
+        .arg(format!(
+            "-Dyarn.provided.lib.dirs={}",
+            provided_bundle_dir()
+        ))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn yarn-session");
+    let (printed, readers) = collect_output(&mut session);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let app = loop {
+        let so_far = printed.lock().unwrap().clone();
+        if so_far.contains("Commands: 'stop'") {
+            break app_id_of(&so_far);
+        }
+        assert!(
+            Instant::now() < deadline && session.try_wait().expect("wait").is_none(),
+            "the session did not come up:\n{so_far}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let r = report(&app);
     assert_eq!(
         r.yarn_application_state(),
@@ -1059,6 +1071,27 @@ fn a_session_runs_several_jobs_and_stops_on_request() {
         YarnApplicationStateProto::Running
     );
 
+    // Attaching with -id: 'help', then the end of input detaches.
+    let attach = run_with_timeout(
+        cli(Path::new("sh"))
+            .arg("-c")
+            .arg(format!(
+                "echo help | \"$0\" yarn-session -id {app} {props_opt}"
+            ))
+            .arg(flink_rs_bin()),
+        Duration::from_secs(60),
+    );
+    let at = text(&attach);
+    assert!(attach.status.success(), "{at}");
+    assert!(
+        at.contains("Attached to the session cluster") && at.contains("detached"),
+        "{at}"
+    );
+    assert_eq!(
+        report(&app).yarn_application_state(),
+        YarnApplicationStateProto::Running
+    );
+
     // Stop it as Flink users do: echo stop | yarn-session.sh -id <appId>.
     let stop = run_with_timeout(
         cli(Path::new("sh"))
@@ -1072,6 +1105,15 @@ fn a_session_runs_several_jobs_and_stops_on_request() {
     let st = text(&stop);
     assert!(stop.status.success(), "{st}");
     assert!(st.contains("ended FINISHED (SUCCEEDED)"), "{st}");
+    // The attached client that deployed the session sees it end and exits.
+    let (exit, all) = wait_collected(
+        &mut session,
+        &printed,
+        readers,
+        Instant::now() + Duration::from_secs(60),
+    );
+    assert!(exit.success(), "{all}");
+    assert!(all.contains("ended FINISHED (SUCCEEDED)"), "{all}");
     let r = report(&app);
     assert_eq!(
         r.final_application_status(),
