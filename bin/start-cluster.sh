@@ -6,17 +6,8 @@
 # To run your own job bundle's code on the cluster, set FLINK_RS_BIN to the bundle executable.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${FLINK_RS_BIN:-}"
-if [ -z "$bin" ]; then
-  for c in "$here/target/release/flink-rs" "$here/target/debug/flink-rs"; do
-    [ -x "$c" ] && { bin="$c"; break; }
-  done
-fi
-[ -n "$bin" ] || bin="$(command -v flink-rs || true)"
-if [ -z "$bin" ]; then
-  echo "start-cluster.sh: no flink-rs binary found; build it with 'cargo build --release' or set FLINK_RS_BIN" >&2
-  exit 1
-fi
+script=start-cluster.sh
+. "$here/bin/find-binary.sh"
 export FLINK_CONF_DIR="${FLINK_CONF_DIR:-$here/conf}"
 log_dir="${FLINK_RS_LOG_DIR:-$here/log}"
 mkdir -p "$log_dir"

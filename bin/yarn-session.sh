@@ -8,16 +8,7 @@
 # The binary is $FLINK_RS_BIN, else target/release/flink-rs, else target/debug/flink-rs, else `flink-rs` on PATH.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${FLINK_RS_BIN:-}"
-if [ -z "$bin" ]; then
-  for c in "$here/target/release/flink-rs" "$here/target/debug/flink-rs"; do
-    [ -x "$c" ] && { bin="$c"; break; }
-  done
-fi
-[ -n "$bin" ] || bin="$(command -v flink-rs || true)"
-if [ -z "$bin" ]; then
-  echo "yarn-session.sh: no flink-rs binary found; build it with 'cargo build --release' or set FLINK_RS_BIN" >&2
-  exit 1
-fi
+script=yarn-session.sh
+. "$here/bin/find-binary.sh"
 export FLINK_CONF_DIR="${FLINK_CONF_DIR:-$here/conf}"
 exec "$bin" yarn-session "$@"

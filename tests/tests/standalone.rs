@@ -57,28 +57,33 @@ fn wordcount_on_a_standalone_cluster_matches_at_parallelism_1_and_4() {
     );
 }
 
+/// `run [flags] -m <cluster> -p 2` with a fixed-delay restart strategy.
+fn run_fixed_delay(
+    cluster: &StandaloneCluster,
+    flags: &[&str],
+    attempts: u32,
+    delay: &str,
+    program: &[&str],
+) -> std::process::Output {
+    run_with_timeout(
+        Command::new(bundle_bin())
+            .arg("run")
+            .args(flags)
+            .args(["-m", &cluster.rest, "-p", "2", "-D"])
+            .arg("restart-strategy.type=fixed-delay")
+            .arg("-D")
+            .arg(format!("restart-strategy.fixed-delay.attempts={attempts}"))
+            .arg("-D")
+            .arg(format!("restart-strategy.fixed-delay.delay={delay}"))
+            .args(program),
+        TIMEOUT,
+    )
+}
+
 #[test]
 fn fixed_delay_restarts_the_configured_number_of_times_then_fails() {
     let cluster = StandaloneCluster::start(&bundle_bin(), 1, 2, &[]);
-    let output = run_with_timeout(
-        Command::new(bundle_bin()).args([
-            "run",
-            "-m",
-            &cluster.rest,
-            "-p",
-            "2",
-            "-D",
-            "restart-strategy.type=fixed-delay",
-            "-D",
-            "restart-strategy.fixed-delay.attempts=2",
-            "-D",
-            "restart-strategy.fixed-delay.delay=300 ms",
-            "panic",
-            "--panic-at",
-            "300",
-        ]),
-        TIMEOUT,
-    );
+    let output = run_fixed_delay(&cluster, &[], 2, "300 ms", &["panic", "--panic-at", "300"]);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let all = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(!output.status.success(), "{all}");
@@ -157,24 +162,7 @@ fn a_killed_task_manager_is_dropped_without_waiting_for_the_heartbeat_timeout() 
     // heartbeat.timeout is 10 minutes: only the failed RPCs to the dead
     // TaskManager (heartbeat.rpc-failure-threshold) can remove it in time.
     let mut cluster = StandaloneCluster::start(&bundle_bin(), 2, 1, &["heartbeat.timeout=10 min"]);
-    let output = run_with_timeout(
-        Command::new(bundle_bin()).args([
-            "run",
-            "-d",
-            "-m",
-            &cluster.rest,
-            "-p",
-            "2",
-            "-D",
-            "restart-strategy.type=fixed-delay",
-            "-D",
-            "restart-strategy.fixed-delay.attempts=5",
-            "-D",
-            "restart-strategy.fixed-delay.delay=200 ms",
-            "slow-sink",
-        ]),
-        TIMEOUT,
-    );
+    let output = run_fixed_delay(&cluster, &["-d"], 5, "200 ms", &["slow-sink"]);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(output.status.success(), "{stdout}");
     let job = job_id_of(&stdout);

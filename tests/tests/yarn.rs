@@ -193,6 +193,19 @@ fn running_job_of(app_opt: &str) -> String {
     }
 }
 
+/// `echo <command> | flink-rs yarn-session -id <app>`, as Flink users talk to a running session.
+fn session_command(app: &str, props_opt: &str, command: &str, timeout: Duration) -> Output {
+    run_with_timeout(
+        cli(Path::new("sh"))
+            .arg("-c")
+            .arg(format!(
+                "echo {command} | \"$0\" yarn-session -id {app} {props_opt}"
+            ))
+            .arg(flink_rs_bin()),
+        timeout,
+    )
+}
+
 /// The application id the client printed.
 fn app_id_of(out: &str) -> String {
     let i = out
@@ -1072,15 +1085,7 @@ fn a_session_runs_several_jobs_and_stops_on_request() {
     );
 
     // Attaching with -id: 'help', then the end of input detaches.
-    let attach = run_with_timeout(
-        cli(Path::new("sh"))
-            .arg("-c")
-            .arg(format!(
-                "echo help | \"$0\" yarn-session -id {app} {props_opt}"
-            ))
-            .arg(flink_rs_bin()),
-        Duration::from_secs(60),
-    );
+    let attach = session_command(&app, &props_opt, "help", Duration::from_secs(60));
     let at = text(&attach);
     assert!(attach.status.success(), "{at}");
     assert!(
@@ -1093,15 +1098,7 @@ fn a_session_runs_several_jobs_and_stops_on_request() {
     );
 
     // Stop it as Flink users do: echo stop | yarn-session.sh -id <appId>.
-    let stop = run_with_timeout(
-        cli(Path::new("sh"))
-            .arg("-c")
-            .arg(format!(
-                "echo stop | \"$0\" yarn-session -id {app} {props_opt}"
-            ))
-            .arg(flink_rs_bin()),
-        Duration::from_secs(180),
-    );
+    let stop = session_command(&app, &props_opt, "stop", Duration::from_secs(180));
     let st = text(&stop);
     assert!(stop.status.success(), "{st}");
     assert!(st.contains("ended FINISHED (SUCCEEDED)"), "{st}");
